@@ -1,0 +1,272 @@
+"""The typed contract every search backend honours.
+
+The web app, theme collections and the review queue import only this module. A backend stores
+:class:`Record` values and answers :class:`SearchRequest` with :class:`SearchResult`; the
+behaviour that must be identical everywhere lives here, not in the implementations:
+
+* the **public gate**: a public request (the default) only ever sees records whose 开放标识 is
+  开放 — in hits, totals, facet counts, snippets and :meth:`SearchBackend.get`;
+* paging limits and parameter validation (``BadQueryError`` naming the parameter);
+* query parsing (:mod:`lantai.indexer.query`) and snippets (:mod:`lantai.indexer.highlight`).
+
+Implementations provide the ``_``-prefixed primitives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from lantai.config import Settings
+from lantai.errors import BadQueryError, RecordNotFound
+from lantai.indexer.analysis import Analyzer, default_analyzer
+from lantai.indexer.highlight import Snippet, best_snippets, highlight_all
+from lantai.indexer.model import OpenStatus, Record
+from lantai.indexer.query import QueryPlan, parse_query
+
+#: Index layout version; bump on any change to what is stored.
+SCHEMA_VERSION = 1
+
+
+class SearchMode(str, Enum):
+    KEYWORD = "keyword"
+    SEMANTIC = "semantic"
+    HYBRID = "hybrid"
+
+
+class SortOrder(str, Enum):
+    RELEVANCE = "relevance"
+    DATE = "date"
+    DATE_DESC = "-date"
+    CODE = "code"
+
+
+#: Facets a public search returns, in display order (全宗, 年代, 门类, 责任者).
+DEFAULT_FACETS: tuple[str, ...] = ("fonds", "decade", "category", "creator")
+#: Every facet a backend must support (staff views add retention and open status).
+FACET_FIELDS: tuple[str, ...] = (*DEFAULT_FACETS, "year", "retention", "open_status")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Structured filters; values inside one field are OR-ed, fields are AND-ed."""
+
+    fonds: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    year: tuple[int, ...] = ()
+    decade: tuple[int, ...] = ()
+    creator: tuple[str, ...] = ()
+    retention: tuple[str, ...] = ()
+    open_status: tuple[OpenStatus, ...] = ()
+    archival_code: tuple[str, ...] = ()
+    date_from: int | None = None  # yyyymmdd, inclusive; overlaps the record's date range
+    date_to: int | None = None
+
+    def merged_with_plan(self, plan: QueryPlan) -> Filters:
+        """Add the filters written inside the query text (全宗:J001, 1937..1945)."""
+        changes: dict[str, Any] = {}
+        for key, values in plan.filters.items():
+            if key == "year":
+                years = tuple(int(v) for v in values if v.isdigit())
+                changes["year"] = self.year + years
+            else:
+                changes[key] = getattr(self, key) + tuple(values)
+        if plan.year_from is not None:
+            date_from = plan.year_from * 10000 + 101
+            changes["date_from"] = max(self.date_from or 0, date_from)
+        if plan.year_to is not None:
+            date_to = plan.year_to * 10000 + 1231
+            changes["date_to"] = min(self.date_to or 99991231, date_to)
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search. ``public`` defaults to True: staff views must ask for more explicitly."""
+
+    query: str = ""
+    filters: Filters = field(default_factory=Filters)
+    sort: SortOrder = SortOrder.RELEVANCE
+    page: int = 1
+    size: int = 20
+    facets: tuple[str, ...] = DEFAULT_FACETS
+    facet_size: int = 20
+    mode: SearchMode = SearchMode.KEYWORD
+    public: bool = True
+    snippets: bool = True
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float
+    title: Snippet
+    snippets: tuple[Snippet, ...] = ()
+
+    @property
+    def record_id(self) -> str:
+        return self.record.archival_code
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetValue, ...]]
+    page: int
+    size: int
+    plan: QueryPlan
+    relaxed: bool = False  # no record had every term: ranked by partial overlap instead
+    took_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """Outcome of a batch write: how many records went in, and which failed and why."""
+
+    indexed: int = 0
+    deleted: int = 0
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RawHits:
+    """What a backend's primitive search returns; the base class builds hits from it."""
+
+    total: int
+    scored: list[tuple[Record, float]]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+class SearchBackend(ABC):
+    """Base class of every backend. Public methods are final; override the primitives."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: Settings, analyzer: Analyzer | None = None) -> None:
+        self.settings = settings
+        self.analyzer = analyzer or default_analyzer()
+
+    # -- writing -------------------------------------------------------------------------
+    @abstractmethod
+    def upsert(self, records: Iterable[Record], *, batch_size: int = 500) -> IndexReport:
+        """Insert or replace records by 档号; each batch commits atomically."""
+
+    @abstractmethod
+    def delete(self, archival_codes: Sequence[str]) -> int:
+        """Remove records; returns how many existed."""
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, archival_code: str, *, public: bool = True) -> Record:
+        """The record, or :class:`RecordNotFound` (also for a non-open record when public)."""
+        record = self._get(archival_code)
+        if record is None or (public and not record.is_public):
+            raise RecordNotFound(archival_code)
+        return record
+
+    def count(self, *, public: bool = True) -> int:
+        """Number of records a caller may see."""
+        return self._count(OpenStatus.OPEN if public else None)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search with validated paging and the public gate applied."""
+        started = time.perf_counter()
+        request = self._validated(request)
+        plan = parse_query(request.query, self.analyzer,
+                           and_max_terms=self.settings.search.and_max_terms)
+        filters = request.filters.merged_with_plan(plan)
+        if request.public:
+            filters = dataclasses.replace(filters, open_status=(OpenStatus.OPEN,))
+        request = dataclasses.replace(request, filters=filters)
+        raw = self._search(request, plan)
+        relaxed = False
+        if raw.total == 0 and request.mode is SearchMode.KEYWORD:
+            loose = plan.relaxed(self.analyzer)
+            if loose is not None:
+                raw, plan, relaxed = self._search(request, loose), loose, True
+        hits = tuple(self._hit(record, score, plan, request) for record, score in raw.scored)
+        facets = {name: tuple(FacetValue(v, c, self._facet_label(name, v)) for v, c in values)
+                  for name, values in raw.facets.items()}
+        return SearchResult(
+            total=raw.total, hits=hits, facets=facets, page=request.page, size=request.size,
+            plan=plan, relaxed=relaxed, took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _validated(self, request: SearchRequest) -> SearchRequest:
+        limits = self.settings.search
+        if not isinstance(request.page, int) or request.page < 1:
+            raise BadQueryError("page must be a whole number ≥ 1", "page")
+        if not isinstance(request.size, int) or request.size < 1:
+            raise BadQueryError("size must be a whole number ≥ 1", "size")
+        if request.page > limits.max_page:
+            raise BadQueryError(f"page must be ≤ {limits.max_page}", "page")
+        unknown = [f for f in request.facets if f not in FACET_FIELDS]
+        if unknown:
+            raise BadQueryError(f"unknown facet {unknown[0]!r}", "facets")
+        if request.mode is not SearchMode.KEYWORD and not self.supports_vectors():
+            raise BadQueryError(
+                f"{request.mode.value} search needs an index built with embeddings "
+                "(lantai index --embeddings)", "mode")
+        if request.filters.date_from and request.filters.date_to \
+                and request.filters.date_from > request.filters.date_to:
+            raise BadQueryError("date_from is after date_to", "date_from")
+        return dataclasses.replace(request, size=min(request.size, limits.max_size),
+                                   facet_size=max(1, min(request.facet_size, 100)))
+
+    def _hit(self, record: Record, score: float, plan: QueryPlan, request: SearchRequest) -> Hit:
+        terms = plan.highlight
+        title = highlight_all(record.title, terms, self.analyzer)
+        snippets: tuple[Snippet, ...] = ()
+        if request.snippets:
+            snippets = best_snippets(record.text, terms, self.analyzer,
+                                     length=self.settings.search.snippet_chars,
+                                     page_starts=record.page_offsets())
+        return Hit(record=record, score=score, title=title, snippets=snippets)
+
+    @staticmethod
+    def _facet_label(name: str, value: str) -> str:
+        if name == "decade" and value.isdigit():
+            return f"{value}年代"
+        return value
+
+    def supports_vectors(self) -> bool:
+        """Whether this index holds passage vectors (semantic and hybrid modes)."""
+        return False
+
+    # -- primitives ----------------------------------------------------------------------
+    @abstractmethod
+    def _get(self, archival_code: str) -> Record | None:
+        """The stored record regardless of its open status, or None."""
+
+    @abstractmethod
+    def _count(self, open_status: OpenStatus | None) -> int:
+        """Count records, optionally only those with this status."""
+
+    @abstractmethod
+    def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
+        """Matches for ``plan`` under ``request.filters`` (already gated), one page of them."""
+
+    @abstractmethod
+    def metadata(self) -> dict[str, Any]:
+        """The resolved configuration the index was built with."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> SearchBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,479 @@
+"""The embedded default backend: SQLite FTS5 (BM25) in one file, no server.
+
+Layout in ``<data_dir>/index.sqlite``:
+
+* ``records``: one row per 档号 with the filter/facet columns and the whole record as
+  zlib-compressed JSON (the original script, for display and snippets);
+* ``fts``: a *contentless* FTS5 table holding the analyzer's token streams (uni/bi/words per
+  field). Contentless keeps the index small; a delete re-analyses the stored record to tell FTS5
+  which tokens to remove, which is safe because an index refuses to open with a different
+  analyzer (see :meth:`EmbeddedBackend._check_metadata`);
+* ``meta``: the resolved configuration (schema, analyzer fingerprint, backend), also written
+  to ``index.json`` beside the database for people to read.
+
+Each batch of :meth:`upsert` is one transaction: a killed import loses at most the batch in
+flight, and re-running it is idempotent (upsert by 档号).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sqlite3
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lantai.config import Settings
+from lantai.errors import IndexMismatch, LantaiError
+from lantai.indexer.analysis import Analyzer
+from lantai.indexer.backends.base import (
+    SCHEMA_VERSION,
+    IndexReport,
+    RawHits,
+    SearchBackend,
+    SearchRequest,
+    SortOrder,
+)
+from lantai.indexer.model import OpenStatus, Record
+from lantai.indexer.query import Clause, Field, QueryPlan
+
+#: FTS5 columns, in order. Each logical field has unigram and bigram streams; title and body
+#: also have jieba words.
+COLUMNS: tuple[str, ...] = (
+    "title_uni", "title_bi", "title_w",
+    "body_uni", "body_bi", "body_w",
+    "meta_uni", "meta_bi",
+    "creator_uni", "creator_bi",
+)
+_FIELD_COLUMNS: dict[Field, dict[str, str]] = {
+    Field.TITLE: {"uni": "title_uni", "bi": "title_bi", "w": "title_w"},
+    Field.BODY: {"uni": "body_uni", "bi": "body_bi", "w": "body_w"},
+    Field.META: {"uni": "meta_uni", "bi": "meta_bi"},
+    Field.CREATOR: {"uni": "creator_uni", "bi": "creator_bi"},
+}
+_FACET_COLUMNS = {"fonds": "fonds", "decade": "decade", "category": "category",
+                  "creator": "creator", "year": "year", "retention": "retention",
+                  "open_status": "open_status"}
+
+
+def field_texts(record: Record) -> dict[Field, str]:
+    """The text of each logical field; shared with other backends so they index the same."""
+    meta = " \n ".join(x for x in (
+        record.fonds_name, " ".join(record.subjects), " ".join(record.persons),
+        record.doc_number, record.notes, record.date_text, record.archival_code,
+    ) if x)
+    return {Field.TITLE: record.title, Field.BODY: record.text, Field.META: meta,
+            Field.CREATOR: record.creator}
+
+
+def token_row(record: Record, analyzer: Analyzer) -> tuple[str, ...]:
+    """FTS5 column values for ``record`` (the analyzer's streams)."""
+    texts = field_texts(record)
+    streams = {f: analyzer.streams(t) for f, t in texts.items()}
+    values: dict[str, str] = {}
+    for fld, cols in _FIELD_COLUMNS.items():
+        values[cols["uni"]] = streams[fld].uni
+        values[cols["bi"]] = streams[fld].bi
+        if "w" in cols:
+            values[cols["w"]] = streams[fld].words
+    return tuple(values[c] for c in COLUMNS)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _clause_expr(clause: Clause) -> str:
+    kind = "uni" if len(clause.units) == 1 else "bi"
+    cols = " ".join(_FIELD_COLUMNS[f][kind] for f in clause.fields)
+    tokens = clause.units if kind == "uni" else clause.bigrams
+    return "{" + cols + "} : " + _quote(" ".join(tokens))
+
+
+def _any_expr(kind: str, tokens: Sequence[str]) -> str | None:
+    cols = " ".join(c[kind] for c in _FIELD_COLUMNS.values() if kind in c)
+    if not tokens:
+        return None
+    return "{" + cols + "} : (" + " OR ".join(_quote(t) for t in tokens) + ")"
+
+
+def fts_expression(plan: QueryPlan) -> tuple[str | None, str | None]:
+    """(match expression, exclusion expression) for a plan; None where there is none.
+
+    Every user token is double-quoted, so no FTS5 operator or syntax error can come from input.
+    """
+    parts = [_clause_expr(c) for c in plan.required]
+    if plan.is_or:
+        anys = [e for e in (_any_expr("bi", plan.should_bigrams),
+                            _any_expr("uni", plan.should_units),
+                            _any_expr("w", plan.should_words)) if e]
+        if anys:
+            parts.append("(" + " OR ".join(anys) + ")")
+    match = " AND ".join(parts) if parts else None
+    excluded = " OR ".join(_clause_expr(c) for c in plan.excluded) or None
+    return match, excluded
+
+
+class EmbeddedBackend(SearchBackend):
+    """SQLite FTS5 backend (the default)."""
+
+    name: ClassVar[str] = "embedded"
+
+    def __init__(self, settings: Settings, analyzer: Analyzer | None = None, *,
+                 path: Path | None = None, create: bool = True) -> None:
+        super().__init__(settings, analyzer)
+        self.path = path or Path(settings.data_dir) / "index.sqlite"
+        if not self.path.exists() and not create:
+            raise LantaiError(f"no index at {self.path}: run `lantai index CATALOG` first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._init_schema()
+
+    # -- connections -----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            self._local.conn = conn
+            self._all_conns().append(conn)
+        return conn
+
+    def _all_conns(self) -> list[sqlite3.Connection]:
+        if not hasattr(self, "_conns"):
+            self._conns: list[sqlite3.Connection] = []
+        return self._conns
+
+    def close(self) -> None:
+        for conn in self._all_conns():
+            conn.close()
+        self._conns = []
+        self._local = threading.local()
+
+    def _init_schema(self) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                conn.execute("""
+                    CREATE TABLE IF NOT EXISTS records (
+                        rowid INTEGER PRIMARY KEY,
+                        code TEXT NOT NULL UNIQUE,
+                        fonds TEXT, fonds_name TEXT, category TEXT, year INTEGER,
+                        decade INTEGER, creator TEXT, retention TEXT, open_status TEXT,
+                        d0 INTEGER, d1 INTEGER, title TEXT, data BLOB)""")
+                for col in ("fonds", "category", "year", "decade", "open_status", "d0"):
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS records_{col} ON records({col})")
+                cols = ", ".join(COLUMNS)
+                conn.execute(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({cols}, "
+                    "content='', tokenize='ascii', detail=full)")
+                self._check_metadata(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _wanted_metadata(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "backend": self.name,
+                "analysis": self.analyzer.fingerprint(), "fts_columns": list(COLUMNS)}
+
+    def _check_metadata(self, conn: sqlite3.Connection) -> None:
+        stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        wanted = self._wanted_metadata()
+        if not stored:
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            rows = [(k, json.dumps(v, ensure_ascii=False)) for k, v in wanted.items()]
+            rows.append(("created", json.dumps(now)))
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", rows)
+            self._write_json_metadata(conn)
+            return
+        for key, value in wanted.items():
+            have = json.loads(stored.get(key, "null"))
+            if have != value:
+                raise IndexMismatch(
+                    f"the index at {self.path} was built with {key}={have}, but this Lantai "
+                    f"uses {key}={value}; rebuild it with `lantai index --rebuild CATALOG`")
+
+    def _write_json_metadata(self, conn: sqlite3.Connection) -> None:
+        meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+        target = self.path.with_name("index.json")
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(target)
+
+    def metadata(self) -> dict[str, Any]:
+        rows = self._conn().execute("SELECT key, value FROM meta").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Record an extra piece of resolved configuration (e.g. the embedding model)."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                         (key, json.dumps(value, ensure_ascii=False)))
+            self._write_json_metadata(conn)
+
+    # -- writing ---------------------------------------------------------------------------
+    def upsert(self, records: Iterable[Record], *, batch_size: int = 500) -> IndexReport:
+        indexed = 0
+        failed: list[tuple[str, str]] = []
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                indexed += self._write_batch(batch, failed)
+                batch = []
+        if batch:
+            indexed += self._write_batch(batch, failed)
+        return IndexReport(indexed=indexed, failed=tuple(failed))
+
+    def upsert_rows(self, rows: Iterable[tuple[Record, tuple[str, ...]]],
+                    *, batch_size: int = 500) -> IndexReport:
+        """Like :meth:`upsert` with token rows analysed elsewhere (parallel indexing)."""
+        indexed = 0
+        failed: list[tuple[str, str]] = []
+        batch: list[tuple[Record, tuple[str, ...]]] = []
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                indexed += self._write_analysed(batch, failed)
+                batch = []
+        if batch:
+            indexed += self._write_analysed(batch, failed)
+        return IndexReport(indexed=indexed, failed=tuple(failed))
+
+    def _write_batch(self, batch: list[Record], failed: list[tuple[str, str]]) -> int:
+        analysed = []
+        for record in batch:
+            try:
+                analysed.append((record, token_row(record, self.analyzer)))
+            except Exception as exc:  # analysis must never lose the rest of the batch
+                failed.append((record.archival_code, f"analysis failed: {exc}"))
+        return self._write_analysed(analysed, failed)
+
+    def _write_analysed(self, batch: list[tuple[Record, tuple[str, ...]]],
+                        failed: list[tuple[str, str]]) -> int:
+        conn = self._conn()
+        written = 0
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for record, tokens in batch:
+                    old = conn.execute("SELECT rowid, data FROM records WHERE code = ?",
+                                       (record.archival_code,)).fetchone()
+                    if old is not None:
+                        self._delete_tokens(conn, old[0], _decode(old[1]))
+                        rowid = old[0]
+                        conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+                    else:
+                        rowid = None
+                    cur = conn.execute(
+                        "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
+                        "decade, creator, retention, open_status, d0, d1, title, data) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (rowid, *_record_columns(record)))
+                    rowid = cur.lastrowid
+                    conn.execute(
+                        f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) "
+                        f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
+                    written += 1
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return written
+
+    def _delete_tokens(self, conn: sqlite3.Connection, rowid: int, record: Record) -> None:
+        tokens = token_row(record, self.analyzer)
+        conn.execute(
+            f"INSERT INTO fts (fts, rowid, {', '.join(COLUMNS)}) "
+            f"VALUES ('delete', ?{', ?' * len(COLUMNS)})", (rowid, *tokens))
+
+    def delete(self, archival_codes: Sequence[str]) -> int:
+        conn = self._conn()
+        removed = 0
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for code in archival_codes:
+                    old = conn.execute("SELECT rowid, data FROM records WHERE code = ?",
+                                       (code,)).fetchone()
+                    if old is None:
+                        continue
+                    self._delete_tokens(conn, old[0], _decode(old[1]))
+                    conn.execute("DELETE FROM records WHERE rowid = ?", (old[0],))
+                    removed += 1
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return removed
+
+    def optimize(self) -> None:
+        """Merge FTS5 segments (after a bulk load) for faster queries."""
+        with self._write_lock:
+            self._conn().execute("INSERT INTO fts(fts) VALUES ('optimize')")
+
+    def iter_records(self, *, public: bool = True) -> Iterator[Record]:
+        """Every stored record in 档号 order (exports, reindexing)."""
+        sql = "SELECT data FROM records"
+        args: tuple[Any, ...] = ()
+        if public:
+            sql += " WHERE open_status = ?"
+            args = (OpenStatus.OPEN.value,)
+        for (data,) in self._conn().execute(sql + " ORDER BY code", args):
+            yield _decode(data)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _get(self, archival_code: str) -> Record | None:
+        row = self._conn().execute("SELECT data FROM records WHERE code = ?",
+                                   (archival_code,)).fetchone()
+        return None if row is None else _decode(row[0])
+
+    def _count(self, open_status: OpenStatus | None) -> int:
+        if open_status is None:
+            return int(self._conn().execute("SELECT count(*) FROM records").fetchone()[0])
+        return int(self._conn().execute("SELECT count(*) FROM records WHERE open_status = ?",
+                                        (open_status.value,)).fetchone()[0])
+
+    def _weights(self) -> str:
+        s = self.settings.search
+        base = {"title": s.title_weight, "body": s.body_weight, "meta": s.meta_weight,
+                "creator": s.meta_weight}
+        kind = {"uni": s.unigram_weight, "bi": 1.0, "w": s.word_weight}
+        weights = []
+        for col in COLUMNS:
+            fld, k = col.split("_")
+            weights.append(base[fld] * kind[k])
+        return ", ".join(f"{w:.4f}" for w in weights)
+
+    def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
+        where, args = _filter_sql(request)
+        match, excluded = fts_expression(plan)
+        if excluded:
+            where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            args.append(excluded)
+        conn = self._conn()
+        offset = (request.page - 1) * request.size
+        limit = request.size
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        if match is None:
+            return self._browse(conn, request, where_sql, args, offset, limit)
+        sql = (f"SELECT m.rowid, m.score, r.code, r.d0, r.fonds, r.decade, r.category, "
+               f"r.creator, r.year, r.retention, r.open_status FROM "
+               f"(SELECT rowid, bm25(fts, {self._weights()}) AS score FROM fts "
+               f"WHERE fts MATCH ?) AS m JOIN records r ON r.rowid = m.rowid{where_sql}")
+        rows = conn.execute(sql, [match, *args]).fetchall()
+        total = len(rows)
+        key = _sort_key(request.sort)
+        page = heapq.nsmallest(offset + limit, rows, key=key)[offset:]
+        facets: dict[str, list[tuple[str, int]]] = {}
+        index = {"fonds": 4, "decade": 5, "category": 6, "creator": 7, "year": 8,
+                 "retention": 9, "open_status": 10}
+        for name in request.facets:
+            counts = Counter(row[index[name]] for row in rows if row[index[name]] not in
+                             (None, ""))
+            facets[name] = [(str(v), c) for v, c in
+                            sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                            [: request.facet_size]]
+        records = self._load([row[0] for row in page])
+        # bm25() is "lower is better"; expose a positive score, higher is better
+        scored = [(records[row[0]], -float(row[1])) for row in page]
+        return RawHits(total=total, scored=scored, facets=facets)
+
+    def _browse(self, conn: sqlite3.Connection, request: SearchRequest, where_sql: str,
+                args: list[Any], offset: int, limit: int) -> RawHits:
+        order = {SortOrder.DATE: "r.d0 IS NULL, r.d0, r.code",
+                 SortOrder.DATE_DESC: "r.d0 IS NULL, r.d0 DESC, r.code",
+                 }.get(request.sort, "r.code")
+        total = conn.execute(f"SELECT count(*) FROM records r{where_sql}", args).fetchone()[0]
+        ids = [row[0] for row in conn.execute(
+            f"SELECT r.rowid FROM records r{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, limit, offset])]
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in request.facets:
+            col = _FACET_COLUMNS[name]
+            extra = (" AND " if where_sql else " WHERE ") + f"r.{col} IS NOT NULL AND r.{col} != ''"
+            rows = conn.execute(
+                f"SELECT r.{col}, count(*) AS n FROM records r{where_sql}{extra} "
+                f"GROUP BY r.{col} ORDER BY n DESC, r.{col} LIMIT ?",
+                [*args, request.facet_size]).fetchall()
+            facets[name] = [(str(v), int(n)) for v, n in rows]
+        records = self._load(ids)
+        return RawHits(total=int(total), scored=[(records[i], 0.0) for i in ids], facets=facets)
+
+    def _load(self, rowids: Sequence[int]) -> dict[int, Record]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._conn().execute(
+            f"SELECT rowid, data FROM records WHERE rowid IN ({marks})", list(rowids))
+        return {rowid: _decode(data) for rowid, data in rows}
+
+
+def _sort_key(sort: SortOrder):  # type: ignore[no-untyped-def]
+    if sort is SortOrder.DATE:
+        return lambda r: (r[3] is None, r[3] or 0, r[2])
+    if sort is SortOrder.DATE_DESC:
+        return lambda r: (r[3] is None, -(r[3] or 0), r[2])
+    if sort is SortOrder.CODE:
+        return lambda r: r[2]
+    return lambda r: (r[1], r[2])
+
+
+def _filter_sql(request: SearchRequest) -> tuple[list[str], list[Any]]:
+    f = request.filters
+    where: list[str] = []
+    args: list[Any] = []
+
+    def among(column: str, values: Sequence[Any]) -> None:
+        if values:
+            where.append(f"r.{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+
+    among("fonds", f.fonds)
+    among("category", f.category)
+    among("year", f.year)
+    among("decade", f.decade)
+    among("creator", f.creator)
+    among("retention", f.retention)
+    among("open_status", [s.value for s in f.open_status])
+    among("code", f.archival_code)
+    if f.date_from is not None:
+        where.append("r.d1 >= ?")
+        args.append(f.date_from)
+    if f.date_to is not None:
+        where.append("r.d0 <= ?")
+        args.append(f.date_to)
+    return where, args
+
+
+def _record_columns(record: Record) -> tuple[Any, ...]:
+    d0, d1 = record.date_start, record.date_end
+    if d0 is None and record.year is not None:
+        d0, d1 = record.year * 10000 + 101, record.year * 10000 + 1231
+    return (record.archival_code, record.fonds, record.fonds_name, record.category,
+            record.year, record.decade, record.creator, record.retention,
+            record.open_status.value, d0, d1 if d1 is not None else d0, record.title,
+            _encode(record))
+
+
+def _encode(record: Record) -> bytes:
+    return zlib.compress(json.dumps(record.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _decode(data: bytes) -> Record:
+    return Record.from_dict(json.loads(zlib.decompress(data)))

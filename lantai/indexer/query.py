@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from lantai.indexer.analysis import QUERY_STOP_CHARS, Analyzer
 
 
-class Field(str, Enum):
+class Field(StrEnum):
     """Logical text fields every backend indexes as token streams."""
 
     TITLE = "title"
@@ -66,6 +66,7 @@ class Clause:
     units: tuple[str, ...]
     fields: tuple[Field, ...] = ALL_FIELDS
     text: str = ""  # what the user typed, for messages
+    quoted: bool = False  # an explicit "phrase": never relaxed
 
     @property
     def bigrams(self) -> tuple[str, ...]:
@@ -102,7 +103,7 @@ class QueryPlan:
 
     def relaxed(self, analyzer: Analyzer) -> QueryPlan | None:
         """The OR-style plan used when requiring every term found nothing."""
-        if self.is_or or not self.required:
+        if self.is_or or not self.required or any(c.quoted for c in self.required):
             return None
         text = " ".join(c.normalized for c in self.required if c.fields == ALL_FIELDS)
         if not text:
@@ -146,9 +147,8 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
         if not runs:
             continue
         if quoted is not None:
-            clauses = [Clause(tuple(u for r in runs for u in r), fields, value)]
-            if len(runs) > 1:  # a phrase spanning punctuation: require each run in order
-                clauses = [Clause(tuple(r), fields, value) for r in runs]
+            # a phrase spanning punctuation or spaces: each run is a phrase of its own
+            clauses = [Clause(tuple(r), fields, value, quoted=True) for r in runs]
         else:
             clauses = []
             for run in runs:
@@ -157,7 +157,10 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
             excluded.extend(clauses)
         else:
             required.extend(clauses)
-            highlight.extend(c.normalized for c in clauses)
+            for clause in clauses:
+                highlight.append(clause.normalized)
+                if len(clause.units) > 2:  # also mark the words when the whole is split
+                    highlight.extend(w for w in analyzer.cut(clause.normalized) if len(w) > 1)
             if quoted is None and fields == ALL_FIELDS:
                 free_parts.append(norm)
 

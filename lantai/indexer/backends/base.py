@@ -19,7 +19,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from lantai.config import Settings
@@ -33,13 +33,13 @@ from lantai.indexer.query import QueryPlan, parse_query
 SCHEMA_VERSION = 1
 
 
-class SearchMode(str, Enum):
+class SearchMode(StrEnum):
     KEYWORD = "keyword"
     SEMANTIC = "semantic"
     HYBRID = "hybrid"
 
 
-class SortOrder(str, Enum):
+class SortOrder(StrEnum):
     RELEVANCE = "relevance"
     DATE = "date"
     DATE_DESC = "-date"
@@ -262,7 +262,7 @@ class SearchBackend(ABC):
     def metadata(self) -> dict[str, Any]:
         """The resolved configuration the index was built with."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
     def __enter__(self) -> SearchBackend:

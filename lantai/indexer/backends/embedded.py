@@ -372,10 +372,13 @@ class EmbeddedBackend(SearchBackend):
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
         if match is None:
             return self._browse(conn, request, where_sql, args, offset, limit)
-        sql = (f"SELECT m.rowid, m.score, r.code, r.d0, r.fonds, r.decade, r.category, "
-               f"r.creator, r.year, r.retention, r.open_status FROM "
-               f"(SELECT rowid, bm25(fts, {self._weights()}) AS score FROM fts "
-               f"WHERE fts MATCH ?) AS m JOIN records r ON r.rowid = m.rowid{where_sql}")
+        # MATERIALIZED: evaluate the full-text match once, then look records up by rowid
+        # (left to itself the planner may loop over records and re-run MATCH per row).
+        sql = (f"WITH m AS MATERIALIZED (SELECT rowid, bm25(fts, {self._weights()}) AS score "
+               f"FROM fts WHERE fts MATCH ?) "
+               f"SELECT m.rowid, m.score, r.code, r.d0, r.fonds, r.decade, r.category, "
+               f"r.creator, r.year, r.retention, r.open_status FROM m "
+               f"CROSS JOIN records r ON r.rowid = m.rowid{where_sql}")
         rows = conn.execute(sql, [match, *args]).fetchall()
         total = len(rows)
         key = _sort_key(request.sort)

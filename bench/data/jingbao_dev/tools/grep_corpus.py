@@ -19,13 +19,14 @@ CORPUS = Path("/work/shared/data/corpus/ecpo_jingbao/corpus.jsonl")
 
 
 def load() -> list[dict]:
-    """Load the corpus and add a simplified-script field ``s`` (title + text)."""
+    """Load the corpus; add simplified fields ``s`` (title + text) and ``title_s``."""
     import opencc  # scratch tool: OpenCC is only needed by the annotator
 
     cc = opencc.OpenCC("t2s")
     docs = [json.loads(line) for line in CORPUS.open(encoding="utf-8")]
     for d in docs:
         d["s"] = cc.convert(d["title"] + "\n" + d["text"]).replace("\n", "")
+        d["title_s"] = cc.convert(d["title"] or d["text"][:40]).replace("\n", " ")
     return docs
 
 
@@ -48,10 +49,10 @@ def main() -> None:
             rows.append((len({h[0] for h in hits}), len(hits), i, d, hits))
     rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
     for npat, nhit, i, d, hits in rows[: a.max]:
-        title = d["s"][: d["s"].find(d["text"][:3])] if d["title"] else ""
-        print(f"## {i} {d['date']} len={len(d['text'])} pats={npat} hits={nhit} {title[:40]!r}")
+        head = f"## {i} {d['date']} len={len(d['text'])} pats={npat} hits={nhit}"
+        print(f"{head} {d['title_s'][:40]!r}")
         for _, st, en in hits[: a.snips]:
-            print("   …" + d["s"][max(0, st - a.ctx): en + a.ctx] + "…")
+            print("   …" + d["s"][max(0, st - a.ctx) : en + a.ctx] + "…")
     print(f"[{len(rows)} docs matched]")
 
 

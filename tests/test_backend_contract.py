@@ -1,0 +1,190 @@
+"""The backend contract, run against every backend (embedded always; Elasticsearch with -m es).
+
+Each test states one promise the web app, collections or review queue rely on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lantai.errors import BadQueryError, RecordNotFound
+from lantai.indexer.backends.base import Filters, SearchBackend, SearchRequest, SortOrder
+from lantai.indexer.model import OpenStatus, Record
+
+from .conftest import record
+
+PUBLIC_CODES = {
+    "J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002", "J017-001-002-003", "X001-WS·1952-Y-0010",
+    "X012-WS·1956-D30-0003", "X012-WS·1958-Y-0001",
+}
+SECRET_CODES = {"X001-WS·1985-Y-0099", "X001-WS·1990-Y-0100"}
+
+
+@pytest.fixture
+def loaded(backend: SearchBackend, sample_records: list[Record]) -> SearchBackend:
+    report = backend.upsert(sample_records)
+    assert report.indexed == len(sample_records)
+    assert report.failed == ()
+    return backend
+
+
+def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.record_id for h in result.hits]
+
+
+def test_simplified_query_finds_traditional_text(loaded: SearchBackend) -> None:
+    result = loaded.search(SearchRequest("杨靖宇 东北抗日联军"))
+    assert codes(result)[0] == "J001-WS·1939-Y-0001"
+    assert not result.relaxed
+
+
+def test_traditional_query_finds_simplified_text(loaded: SearchBackend) -> None:
+    result = loaded.search(SearchRequest("救濟難民"))
+    assert codes(result) == ["J001-WS·1939-Y-0002"]
+
+
+def test_line_break_inside_a_word_still_matches(loaded: SearchBackend) -> None:
+    # the text has "濛江\n一帶"
+    assert "J001-WS·1939-Y-0001" in codes(loaded.search(SearchRequest("濛江一带")))
+
+
+def test_snippet_highlights_the_original_script(loaded: SearchBackend) -> None:
+    hit = loaded.search(SearchRequest("敌机轰炸")).hits[0]
+    marked = [t for s in hit.snippets for t, is_hit in s.segments if is_hit]
+    assert "敵機" in "".join(marked) or "敵機轟炸" in marked
+    assert hit.title.html().startswith("<mark>敵機轟炸</mark>")
+
+
+def test_title_outranks_full_text(loaded: SearchBackend) -> None:
+    # 公私合营 is in the title of one record and only in passing elsewhere
+    result = loaded.search(SearchRequest("公私合营"))
+    assert codes(result)[0] == "X012-WS·1956-D30-0003"
+
+
+def test_phrase_exclusion_and_fields(loaded: SearchBackend) -> None:
+    assert codes(loaded.search(SearchRequest('"抗美援朝"'))) == ["X001-WS·1952-Y-0010"]
+    with_exclusion = codes(loaded.search(SearchRequest("杨靖宇 -公私合营")))
+    assert "X012-WS·1956-D30-0003" not in with_exclusion
+    assert "J001-WS·1939-Y-0001" in with_exclusion
+    # 杨靖宇 occurs in the body of the 公私合营 record, never in its title
+    titled = codes(loaded.search(SearchRequest("题名:杨靖宇")))
+    assert titled == ["J001-WS·1939-Y-0001"]
+    by_creator = codes(loaded.search(SearchRequest("责任者:计划委员会")))
+    assert set(by_creator) == {"X012-WS·1956-D30-0003", "X012-WS·1958-Y-0001"}
+
+
+def test_filters_and_year_range(loaded: SearchBackend) -> None:
+    by_fonds = loaded.search(SearchRequest("", filters=Filters(fonds=("X012",))))
+    assert set(codes(by_fonds)) == {"X012-WS·1956-D30-0003", "X012-WS·1958-Y-0001"}
+    in_query = loaded.search(SearchRequest("全宗:X012 合营"))
+    assert codes(in_query) == ["X012-WS·1956-D30-0003"]
+    wartime = loaded.search(SearchRequest("1937..1945"))
+    assert set(codes(wartime)) == {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002",
+                                   "J017-001-002-003"}
+    dated = loaded.search(SearchRequest("", filters=Filters(date_from=19390420,
+                                                            date_to=19390430)))
+    assert set(codes(dated)) == {"J001-WS·1939-Y-0001", "J017-001-002-003"}
+    by_category = loaded.search(SearchRequest("", filters=Filters(category=("会计",))))
+    assert codes(by_category) == ["X012-WS·1958-Y-0001"]
+
+
+def test_facets_count_the_matching_public_records(loaded: SearchBackend) -> None:
+    result = loaded.search(SearchRequest(""))
+    assert result.total == len(PUBLIC_CODES)
+    fonds = {v.value: v.count for v in result.facets["fonds"]}
+    assert fonds == {"J001": 2, "J017": 1, "X001": 1, "X012": 2}
+    decades = {v.label: v.count for v in result.facets["decade"]}
+    assert decades == {"1930年代": 3, "1950年代": 3}
+    assert "X099" not in fonds
+
+
+def test_sorting_and_pagination(loaded: SearchBackend) -> None:
+    by_date = codes(loaded.search(SearchRequest("", sort=SortOrder.DATE, size=10)))
+    assert by_date[:3] == ["J001-WS·1939-Y-0001", "J017-001-002-003", "J001-WS·1939-Y-0002"]
+    newest = codes(loaded.search(SearchRequest("", sort=SortOrder.DATE_DESC, size=1)))
+    assert newest == ["X012-WS·1958-Y-0001"]
+    pages = [codes(loaded.search(SearchRequest("", sort=SortOrder.CODE, size=2, page=p)))
+             for p in (1, 2, 3, 4)]
+    assert [c for page in pages for c in page] == sorted(PUBLIC_CODES)
+    assert pages[3] == []
+
+
+@pytest.mark.parametrize("query", ["杨靖宇", "秘密", "绝密方案", "纪念馆", "未审核", "机密"])
+def test_public_gate_hides_everything_not_open(loaded: SearchBackend, query: str) -> None:
+    result = loaded.search(SearchRequest(query))
+    assert not set(codes(result)) & SECRET_CODES
+    for values in result.facets.values():
+        assert all(v.value not in ("X099", "秘密机关") for v in values)
+    assert all("机密" not in s.text for h in result.hits for s in h.snippets)
+    # even asking for the status explicitly does not open the gate
+    gated = loaded.search(SearchRequest(query, filters=Filters(
+        open_status=(OpenStatus.CONTROLLED, OpenStatus.UNREVIEWED))))
+    assert not set(codes(gated)) & SECRET_CODES
+
+
+def test_public_gate_on_get_and_count(loaded: SearchBackend) -> None:
+    with pytest.raises(RecordNotFound):
+        loaded.get("X001-WS·1985-Y-0099")
+    assert loaded.get("X001-WS·1985-Y-0099", public=False).classification == "机密"
+    assert loaded.count() == len(PUBLIC_CODES)
+    assert loaded.count(public=False) == len(PUBLIC_CODES) + len(SECRET_CODES)
+    staff = loaded.search(SearchRequest("杨靖宇", public=False))
+    assert set(codes(staff)) >= SECRET_CODES
+
+
+def test_get_returns_the_stored_record(loaded: SearchBackend,
+                                       sample_records: list[Record]) -> None:
+    assert loaded.get("J017-001-002-003") == sample_records[2]
+    with pytest.raises(RecordNotFound):
+        loaded.get("NO-SUCH-CODE")
+
+
+def test_upsert_replaces_and_delete_removes(loaded: SearchBackend) -> None:
+    loaded.upsert([record("J017-001-002-003", "防空洞修筑计划", "修筑防空洞十处。",
+                          fonds="J017", year=1940)])
+    assert codes(loaded.search(SearchRequest('"敌机轰炸"'))) == []
+    assert codes(loaded.search(SearchRequest("防空洞"))) == ["J017-001-002-003"]
+    assert loaded.count() == len(PUBLIC_CODES)
+    # a record that becomes non-open disappears from public search at once
+    loaded.upsert([record("J017-001-002-003", "防空洞修筑计划", "修筑防空洞十处。",
+                          fonds="J017", open_status=OpenStatus.DEFERRED)])
+    assert codes(loaded.search(SearchRequest("防空洞"))) == []
+    assert loaded.delete(["J017-001-002-003", "NOT-THERE"]) == 1
+    assert loaded.count(public=False) == len(PUBLIC_CODES) + len(SECRET_CODES) - 1
+    assert codes(loaded.search(SearchRequest("防空洞", public=False))) == []
+
+
+@pytest.mark.parametrize("query", [
+    'AND OR NOT', '"unbalanced', "NEAR(a b)", "*", "col:val", "{title_bi}: x", "^", "-",
+    "'; DROP TABLE records; --", "杨靖宇 OR", "(", ")", '""', "题名:", "全宗:", "..", "1937..",
+    "\x00", "a" * 2000,
+])
+def test_any_input_is_safe(loaded: SearchBackend, query: str) -> None:
+    result = loaded.search(SearchRequest(query))
+    assert result.total >= 0
+    assert not set(codes(result)) & SECRET_CODES
+
+
+def test_paging_parameters_are_validated(loaded: SearchBackend) -> None:
+    with pytest.raises(BadQueryError) as err:
+        loaded.search(SearchRequest("x", page=0))
+    assert err.value.param == "page"
+    with pytest.raises(BadQueryError) as err:
+        loaded.search(SearchRequest("x", size=-1))
+    assert err.value.param == "size"
+    with pytest.raises(BadQueryError) as err:
+        loaded.search(SearchRequest("x", facets=("secret",)))
+    assert err.value.param == "facets"
+    clamped = loaded.search(SearchRequest("", size=10_000))
+    assert clamped.size == loaded.settings.search.max_size
+
+
+def test_question_queries_rank_by_overlap(loaded: SearchBackend) -> None:
+    result = loaded.search(SearchRequest("一九五二年各单位怎样响应抗美援朝捐献飞机大炮的号召？"))
+    assert codes(result)[0] == "X001-WS·1952-Y-0010"
+
+
+def test_relaxed_when_no_record_has_every_term(loaded: SearchBackend) -> None:
+    result = loaded.search(SearchRequest("杨靖宇 难民"))
+    assert result.relaxed
+    assert {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002"} <= set(codes(result))

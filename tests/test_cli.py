@@ -1,0 +1,65 @@
+"""The command line: clean messages, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lantai.cli import main
+
+
+def run(*args: str, data_dir: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), *args],
+                                catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_index_search_and_json(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识,日期\nA1-001-001-001,關於救濟難民的呈,开放,1939年4月\n"
+                       "A1-001-001-002,秘密,控制,\n,无档号,开放,\n", encoding="utf-8")
+    code, out = run("index", str(catalog), data_dir=tmp_path / "d")
+    assert code == 0
+    assert "3 rows, 2 indexed, 1 rejected" in out
+    assert "row 4, column 档号: 档号 is empty" in out
+    code, out = run("search", "救济", "--json", data_dir=tmp_path / "d")
+    data = json.loads(out)
+    assert data["total"] == 1
+    assert data["hits"][0]["record"]["archival_code"] == "A1-001-001-001"
+    assert data["hits"][0]["title_html"] == "關於<mark>救濟</mark>難民的呈"
+    code, out = run("search", "秘密", data_dir=tmp_path / "d")
+    assert "0 条结果" in out
+
+
+def test_errors_are_one_line_messages(tmp_path: Path) -> None:
+    code, out = run("search", "x", data_dir=tmp_path / "empty")
+    assert code == 2 and "no index" in out and "Traceback" not in out
+    code, out = run("index", str(tmp_path / "missing.csv"), data_dir=tmp_path / "d")
+    assert code == 2 and "catalog file not found" in out
+    code, out = run("search", "x", "--page", "0", data_dir=tmp_path / "empty")
+    assert code == 2
+
+
+def test_eval_command(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in [
+        {"id": "d1", "title": "難民", "text": "收容難民三百人"},
+        {"id": "d2", "title": "米價", "text": "米價上漲"},
+    ]), encoding="utf-8")
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "text": "难民"}\n{"id": "q2", "text": "米价"}\n',
+                       encoding="utf-8")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("query_id\tdoc_id\trelevance\nq1\td1\t1\nq2\td2\t1\n", encoding="utf-8")
+    code, out = run("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
+                    str(qrels), "--run", str(tmp_path / "run.tsv"), data_dir=tmp_path / "d")
+    assert code == 0, out
+    assert "MRR@10 1.0000" in out
+    lines = (tmp_path / "run.tsv").read_text().splitlines()
+    assert lines[0].split()[:4] == ["q1", "Q0", "d1", "1"]
+    qrels.write_text("q1 d1 x\n", encoding="utf-8")
+    code, out = run("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
+                    str(qrels), "--run", str(tmp_path / "run.tsv"), data_dir=tmp_path / "d")
+    assert code == 2 and "no query has judgments" in out

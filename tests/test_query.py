@@ -1,0 +1,56 @@
+"""The query language: what a historian types becomes a safe, predictable plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from lantai.indexer.analysis import default_analyzer
+from lantai.indexer.backends.embedded import fts_expression
+from lantai.indexer.query import Field, parse_query
+
+A = default_analyzer()
+
+
+def units(plan) -> list[str]:  # type: ignore[no-untyped-def]
+    return ["".join(c.units) for c in plan.required]
+
+
+def test_words_are_required_and_folded() -> None:
+    plan = parse_query("楊靖宇 東北抗日聯軍", A)
+    assert units(plan) == ["杨靖宇", "东北抗日联军"]
+    assert not plan.is_or
+
+
+def test_long_unspaced_term_is_segmented() -> None:
+    plan = parse_query("日军轰炸广州的情况", A)
+    assert units(plan) == ["日军", "轰炸", "广州", "情况"]  # 的 dropped
+
+
+def test_questions_become_or_ranked() -> None:
+    plan = parse_query("《战国无双3》是由哪两个公司合作开发的？", A, and_max_terms=6)
+    assert plan.is_or
+    assert "公司" in plan.should_bigrams and "合作开发" in plan.should_words
+
+
+def test_phrase_exclusion_fields_filters_years() -> None:
+    plan = parse_query('"第一路军" -汪伪 题名:救济 全宗:J001 年度:1939 1937..1945', A)
+    assert [(c.normalized, c.quoted) for c in plan.required] == [("第一路军", True),
+                                                                 ("救济", False)]
+    assert plan.required[1].fields == (Field.TITLE,)
+    assert [c.normalized for c in plan.excluded] == ["汪伪"]
+    assert plan.filters == {"fonds": ("J001",), "year": ("1939",)}
+    assert (plan.year_from, plan.year_to) == (1937, 1945)
+
+
+def test_unknown_prefix_is_text() -> None:
+    assert units(parse_query("http://x", A)) == ["http", "x"]
+
+
+@pytest.mark.parametrize("raw", ['"', "AND", "NEAR(", "*", "{a}:b", "\"'\"", "x" * 5000, "—"])
+def test_fts_expression_quotes_every_token(raw: str) -> None:
+    match, _ = fts_expression(parse_query(raw, A))
+    if match:
+        inside = match.replace('""', "")
+        # every user token sits inside double quotes
+        assert inside.count('"') % 2 == 0
+        assert "AND" not in inside.replace(" AND ", "") or '"and"' in inside.lower()

@@ -65,16 +65,19 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None,
               help="TOML or CSV file mapping local column headers to Lantai fields")
 @click.option("--strict", is_flag=True, help="abort (importing nothing) if any row is bad")
 @click.option("--rebuild", is_flag=True, help="delete the existing index first")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="processes analysing text (default: one per CPU core)")
 @click.pass_obj
 @_friendly
 def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file: Path | None,
-              strict: bool, rebuild: bool) -> None:
+              strict: bool, rebuild: bool, workers: int | None) -> None:
     """Import CATALOG (CSV, XLSX or JSONL) into the index (upsert by 档号)."""
     from lantai.indexer.service import index_catalog
 
     settings = obj.settings()
     outcome = index_catalog(settings, catalog, text_dir=text_dir, mapping_file=mapping_file,
-                            strict=strict, rebuild=rebuild, progress=sys.stderr.isatty())
+                            strict=strict, rebuild=rebuild, progress=sys.stderr.isatty(),
+                            workers=workers)
     report = outcome.catalog
     rejected = len({i.row for i in report.errors})
     click.echo(f"{report.file}: {report.rows} rows, {outcome.index.indexed} indexed, "
@@ -119,10 +122,12 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, 
 
         click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
         return
-    note = "（未找到同时包含所有词的记录，按部分匹配排序）" if result.relaxed else ""
+    note = (f"（{result.exact_total} 条包含全部检索词，其余为部分匹配）" if result.relaxed else "")
     click.echo(f"{result.total} 条结果 / results ({result.took_ms:.0f} ms){note}")
     for n, hit in enumerate(result.hits, start=(page - 1) * size + 1):
         rec = hit.record
+        if hit.partial and (n == 1 or not result.hits[n - 2 - (page - 1) * size].partial):
+            click.echo("  —— 部分匹配 / partial matches ——")
         click.echo(f"{n:>3}. [{rec.archival_code}] {_ansi(hit.title.segments)}"
                    f"  {rec.date_text or rec.year or ''}  {rec.creator}")
         for snippet in hit.snippets[:1]:

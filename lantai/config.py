@@ -100,7 +100,9 @@ _SHORT_ENV = {
     "LANTAI_BACKEND": "backend",
     "LANTAI_ES_URL": "elasticsearch.urls",
 }
-_IGNORED_ENV = {"LANTAI_CONFIG"}
+#: Variables of Lantai's tooling (the test Elasticsearch), not settings.
+_IGNORED_ENV = {"LANTAI_CONFIG", "LANTAI_ES_HOME", "LANTAI_ES_VERSION", "LANTAI_ES_HEAP",
+                "LANTAI_ES_START_TIMEOUT"}
 
 
 def _to_plain(value: Any) -> Any:

@@ -28,14 +28,15 @@ def loaded(backend: SearchBackend, sample_records: list[Record]) -> SearchBacken
     return backend
 
 
-def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
-    return [h.record_id for h in result.hits]
+def codes(result, *, partial: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    """Codes of the hits that have every term (and the partial ones too if asked)."""
+    return [h.record_id for h in result.hits if partial or not h.partial]
 
 
 def test_simplified_query_finds_traditional_text(loaded: SearchBackend) -> None:
     result = loaded.search(SearchRequest("杨靖宇 东北抗日联军"))
-    assert codes(result)[0] == "J001-WS·1939-Y-0001"
-    assert not result.relaxed
+    assert codes(result) == ["J001-WS·1939-Y-0001"]
+    assert result.exact_total == 1
 
 
 def test_traditional_query_finds_simplified_text(loaded: SearchBackend) -> None:
@@ -112,14 +113,14 @@ def test_sorting_and_pagination(loaded: SearchBackend) -> None:
 @pytest.mark.parametrize("query", ["杨靖宇", "秘密", "绝密方案", "纪念馆", "未审核", "机密"])
 def test_public_gate_hides_everything_not_open(loaded: SearchBackend, query: str) -> None:
     result = loaded.search(SearchRequest(query))
-    assert not set(codes(result)) & SECRET_CODES
+    assert not set(codes(result, partial=True)) & SECRET_CODES
     for values in result.facets.values():
         assert all(v.value not in ("X099", "秘密机关") for v in values)
     assert all("机密" not in s.text for h in result.hits for s in h.snippets)
     # even asking for the status explicitly does not open the gate
     gated = loaded.search(SearchRequest(query, filters=Filters(
         open_status=(OpenStatus.CONTROLLED, OpenStatus.UNREVIEWED))))
-    assert not set(codes(gated)) & SECRET_CODES
+    assert not set(codes(gated, partial=True)) & SECRET_CODES
 
 
 def test_public_gate_on_get_and_count(loaded: SearchBackend) -> None:
@@ -162,7 +163,7 @@ def test_upsert_replaces_and_delete_removes(loaded: SearchBackend) -> None:
 def test_any_input_is_safe(loaded: SearchBackend, query: str) -> None:
     result = loaded.search(SearchRequest(query))
     assert result.total >= 0
-    assert not set(codes(result)) & SECRET_CODES
+    assert not set(codes(result, partial=True)) & SECRET_CODES
 
 
 def test_paging_parameters_are_validated(loaded: SearchBackend) -> None:
@@ -184,7 +185,28 @@ def test_question_queries_rank_by_overlap(loaded: SearchBackend) -> None:
     assert codes(result)[0] == "X001-WS·1952-Y-0010"
 
 
-def test_relaxed_when_no_record_has_every_term(loaded: SearchBackend) -> None:
-    result = loaded.search(SearchRequest("杨靖宇 难民"))
-    assert result.relaxed
-    assert {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002"} <= set(codes(result))
+def test_partial_matches_follow_the_exact_ones(loaded: SearchBackend) -> None:
+    none_exact = loaded.search(SearchRequest("杨靖宇 难民"))
+    assert none_exact.relaxed and none_exact.exact_total == 0
+    assert {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002"} <= set(
+        codes(none_exact, partial=True))
+    result = loaded.search(SearchRequest("难民 米价", size=3))
+    flags = [h.partial for h in result.hits]
+    assert flags[0] is False and result.exact_total == 1
+    assert flags == sorted(flags)  # exact first, then partial
+    assert result.total == result.exact_total + sum(flags) or len(flags) == 3
+    # page 2 continues the same ranking without repeating records
+    page2 = loaded.search(SearchRequest("难民 米价", size=3, page=2))
+    assert not {h.record_id for h in page2.hits} & {h.record_id for h in result.hits}
+    # an explicit phrase is never relaxed
+    assert not loaded.search(SearchRequest('"难民 米价 杨靖宇"')).relaxed
+
+
+def test_dates_named_in_the_query_are_understood(loaded: SearchBackend) -> None:
+    # 民国二十八年 = 1939: records dated 1939, or mentioning it in the text
+    in_1939 = set(codes(loaded.search(SearchRequest("民国二十八年"))))
+    assert in_1939 == {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002", "J017-001-002-003"}
+    assert codes(loaded.search(SearchRequest("民國廿八年 难民"))) == ["J001-WS·1939-Y-0002"]
+    assert set(codes(loaded.search(SearchRequest("1950年代")))) == {
+        "X001-WS·1952-Y-0010", "X012-WS·1956-D30-0003", "X012-WS·1958-Y-0001"}
+    assert codes(loaded.search(SearchRequest("抗战时期 轰炸"))) == ["J017-001-002-003"]

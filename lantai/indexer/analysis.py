@@ -53,6 +53,16 @@ QUERY_STOP_CHARS = frozenset(
 )
 
 
+def _common_chars() -> frozenset[str]:
+    text = resources.files("lantai.indexer").joinpath("data", "common_chars.txt")
+    lines = text.read_text(encoding="utf-8").splitlines()
+    return frozenset("".join(line for line in lines if not line.startswith("#")).strip())
+
+
+#: Very frequent characters: not used as unigram alternatives in OR-ranked queries.
+COMMON_CHARS = _common_chars()
+
+
 @dataclass(frozen=True)
 class Streams:
     """Space-separated token strings of one field, ready for any backend."""
@@ -111,6 +121,10 @@ class Analyzer:
         self._jieba: object | None = None
         self._table = fold_table()
 
+    @property
+    def user_dicts(self) -> tuple[Path, ...]:
+        return self._user_dicts
+
     # -- normalisation -----------------------------------------------------------------
     def normalize(self, text: str) -> str:
         """Matching form of ``text`` (see module docstring)."""
@@ -160,15 +174,16 @@ class Analyzer:
         """Units of ``text`` after normalisation, punctuation dropped."""
         return [u for run in self.runs(self.normalize(text)) for u in run]
 
-    def streams(self, text: str) -> Streams:
-        """The three token streams of one field."""
+    def streams(self, text: str, *, words: bool = True) -> Streams:
+        """The token streams of one field (``words=False`` skips segmentation)."""
         norm = self.normalize(text)
         uni: list[str] = []
         bi: list[str] = []
         for run in self.runs(norm):
             uni.extend(run)
             bi.extend([run[i] + run[i + 1] for i in range(len(run) - 1)])
-        return Streams(" ".join(uni), " ".join(bi), " ".join(self.words_normalized(norm)))
+        seg = " ".join(self.words_normalized(norm)) if words else ""
+        return Streams(" ".join(uni), " ".join(bi), seg)
 
     def bigrams(self, units: Sequence[str]) -> list[str]:
         """Bigram tokens of one run of units (the phrase form of a term)."""

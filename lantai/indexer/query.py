@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from lantai.indexer.analysis import QUERY_STOP_CHARS, Analyzer
+from lantai.indexer.analysis import COMMON_CHARS, QUERY_STOP_CHARS, Analyzer
+from lantai.indexer.dates import find_periods
 
 
 class Field(StrEnum):
@@ -52,6 +53,9 @@ _FILTER_ALIASES: dict[str, str] = {
     "档号": "archival_code", "檔號": "archival_code", "code": "archival_code",
 }
 _TOKEN = re.compile(r'(-?)(?:([^\s:："“”]+)[:：])?(?:["“]([^"”]*)["”]?|(\S+))')
+#: A question is not a keyword list: rank it by overlap instead of requiring every word.
+_QUESTION = re.compile(r"[?？]\s*$|什么|甚麼|什麼|哪|谁|誰|如何|为何|為何|为什么|為什麼|多少|几|幾|"
+                       r"是否|怎样|怎樣|怎么|怎麼|吗|嗎|呢\s*$")
 _YEAR_RANGE = re.compile(r"^(\d{3,4})年?(?:\.\.|…|～|~)(\d{3,4})?年?$|^\.\.(\d{3,4})年?$")
 
 
@@ -78,6 +82,19 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A date or era named in the query (民国二十八年, 1930年代, 抗战时期).
+
+    A record qualifies if its date overlaps ``start``..``end`` (yyyymmdd) *or* its text
+    mentions the expression (``clause``): a 1950 report about 1939 still counts.
+    """
+
+    start: int
+    end: int
+    clause: Clause
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     """Backend-neutral compiled query."""
 
@@ -91,6 +108,7 @@ class QueryPlan:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     year_from: int | None = None
     year_to: int | None = None
+    periods: tuple[Period, ...] = ()
     highlight: tuple[str, ...] = ()  # normalised strings to mark in snippets
 
     @property
@@ -120,6 +138,7 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
     year_from = year_to = None
     free_parts: list[str] = []
     highlight: list[str] = []
+    periods: list[Period] = []
 
     for match in _TOKEN.finditer(raw):
         negate, prefix, quoted, bare = match.groups()
@@ -142,6 +161,8 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
                 year_from = int(lo) if lo else None
                 year_to = int(hi or only_hi) if (hi or only_hi) else None
                 continue
+        if quoted is None and not negate and prefix is None:
+            value = _extract_periods(value, analyzer, periods)
         norm = analyzer.normalize(value)
         runs = [r for r in analyzer.runs(norm) if r]
         if not runs:
@@ -167,12 +188,32 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
     plan = QueryPlan(
         raw=raw, required=tuple(_dedupe(required)), excluded=tuple(_dedupe(excluded)),
         filters={k: tuple(v) for k, v in filters.items()}, year_from=year_from,
-        year_to=year_to, highlight=tuple(dict.fromkeys(highlight)),
+        year_to=year_to, periods=tuple(periods),
+        highlight=tuple(dict.fromkeys([*highlight, *(p.clause.normalized for p in periods)])),
     )
     free = [c for c in plan.required if c.fields == ALL_FIELDS]
-    if len(free) > and_max_terms:
+    if len(free) > and_max_terms or (len(free) > 1 and _QUESTION.search(raw)):
         return _or_plan(plan, " ".join(free_parts), analyzer)
     return plan
+
+
+def _extract_periods(value: str, analyzer: Analyzer, periods: list[Period]) -> str:
+    """Move date expressions out of ``value`` into ``periods``; return the rest of the text."""
+    found = find_periods(value)
+    if not found:
+        return value
+    rest: list[str] = []
+    pos = 0
+    for (start, end), rng in found:
+        units = tuple(u for r in analyzer.runs(analyzer.normalize(value[start:end])) for u in r)
+        if units:
+            periods.append(Period(int(rng.start.strftime("%Y%m%d")),
+                                  int(rng.end.strftime("%Y%m%d")),
+                                  Clause(units, ALL_FIELDS, rng.text)))
+        rest.append(value[pos:start])
+        pos = end
+    rest.append(value[pos:])
+    return " ".join(p for p in rest if p)
 
 
 def _split_term(
@@ -198,14 +239,14 @@ def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
     units: list[str] = []
     for run in analyzer.runs(text):
         bigrams.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
-        units.extend(u for u in run if u not in QUERY_STOP_CHARS)
+        units.extend(u for u in run if u not in QUERY_STOP_CHARS and u not in COMMON_CHARS)
     words = [w for w in analyzer.words_normalized(text) if len(w) >= 2]
     kept = tuple(c for c in base.required if c.fields != ALL_FIELDS)
     return QueryPlan(
         raw=base.raw, required=kept, excluded=base.excluded,
         should_bigrams=tuple(dict.fromkeys(bigrams)), should_units=tuple(dict.fromkeys(units)),
         should_words=tuple(dict.fromkeys(words)), filters=base.filters,
-        year_from=base.year_from, year_to=base.year_to,
+        year_from=base.year_from, year_to=base.year_to, periods=base.periods,
         highlight=tuple(dict.fromkeys([*(w for w in words if len(w) >= 2),
                                        *(c.normalized for c in kept)])) or base.highlight,
     )

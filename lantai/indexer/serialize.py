@@ -26,14 +26,15 @@ def snippet_to_dict(snippet: Snippet) -> dict[str, Any]:
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:
     return {"record": record_summary(hit.record), "score": round(hit.score, 6),
-            "title_html": hit.title.html(),
+            "title_html": hit.title.html(), "partial": hit.partial,
             "snippets": [snippet_to_dict(s) for s in hit.snippets]}
 
 
 def result_to_dict(result: SearchResult) -> dict[str, Any]:
     return {
         "total": result.total, "page": result.page, "size": result.size,
-        "relaxed": result.relaxed, "took_ms": round(result.took_ms, 1),
+        "relaxed": result.relaxed, "exact_total": result.exact_total,
+        "took_ms": round(result.took_ms, 1),
         "hits": [hit_to_dict(h) for h in result.hits],
         "facets": {name: [{"value": v.value, "label": v.label, "count": v.count}
                           for v in values] for name, values in result.facets.items()},

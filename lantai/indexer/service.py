@@ -7,6 +7,7 @@ progress, and writes a JSON report of every rejected row and warning next to the
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ def index_catalog(
     rebuild: bool = False,
     progress: bool = False,
     backend: SearchBackend | None = None,
+    workers: int | None = None,
 ) -> IndexOutcome:
     """Import ``catalog`` into the index. In ``strict`` mode any bad row aborts before writing."""
     catalog = Path(catalog)
@@ -76,7 +78,9 @@ def index_catalog(
                                                  report=report)
         if progress:
             records = _progress(records, "indexing", unit="rec")
-        result = backend.upsert(records)
+        if workers is None:
+            workers = os.cpu_count() or 1
+        result = backend.upsert(records, batch_size=1000, workers=workers)
         if hasattr(backend, "optimize") and result.indexed > 10_000:
             backend.optimize()
     finally:

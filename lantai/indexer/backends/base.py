@@ -48,6 +48,8 @@ class SortOrder(StrEnum):
 
 #: Facets a public search returns, in display order (全宗, 年代, 门类, 责任者).
 DEFAULT_FACETS: tuple[str, ...] = ("fonds", "decade", "category", "creator")
+#: Partial matches fill pages only up to this rank (deeper paging shows exact matches only).
+PARTIAL_FILL_LIMIT = 1000
 #: Every facet a backend must support (staff views add retention and open status).
 FACET_FIELDS: tuple[str, ...] = (*DEFAULT_FACETS, "year", "retention", "open_status")
 
@@ -114,6 +116,7 @@ class Hit:
     score: float
     title: Snippet
     snippets: tuple[Snippet, ...] = ()
+    partial: bool = False  # matches only some of the query's terms
 
     @property
     def record_id(self) -> str:
@@ -128,7 +131,8 @@ class SearchResult:
     page: int
     size: int
     plan: QueryPlan
-    relaxed: bool = False  # no record had every term: ranked by partial overlap instead
+    relaxed: bool = False  # the ranking continues with records having only some terms
+    exact_total: int = 0  # how many records have every term (the rest of ``total`` is partial)
     took_ms: float = 0.0
 
 
@@ -161,8 +165,12 @@ class SearchBackend(ABC):
 
     # -- writing -------------------------------------------------------------------------
     @abstractmethod
-    def upsert(self, records: Iterable[Record], *, batch_size: int = 500) -> IndexReport:
-        """Insert or replace records by 档号; each batch commits atomically."""
+    def upsert(self, records: Iterable[Record], *, batch_size: int = 500,
+               workers: int = 1) -> IndexReport:
+        """Insert or replace records by 档号; each batch commits atomically.
+
+        ``workers`` > 1 lets a backend analyse text in parallel processes.
+        """
 
     @abstractmethod
     def delete(self, archival_codes: Sequence[str]) -> int:
@@ -191,18 +199,46 @@ class SearchBackend(ABC):
             filters = dataclasses.replace(filters, open_status=(OpenStatus.OPEN,))
         request = dataclasses.replace(request, filters=filters)
         raw = self._search(request, plan)
-        relaxed = False
-        if raw.total == 0 and request.mode is SearchMode.KEYWORD:
-            loose = plan.relaxed(self.analyzer)
-            if loose is not None:
-                raw, plan, relaxed = self._search(request, loose), loose, True
-        hits = tuple(self._hit(record, score, plan, request) for record, score in raw.scored)
+        scored = [(record, score, plan) for record, score in raw.scored]
+        facets_raw, total, exact_total = raw.facets, raw.total, raw.total
+        loose = plan.relaxed(self.analyzer) if request.mode is SearchMode.KEYWORD else None
+        page_end = request.page * request.size
+        if loose is not None and raw.total < page_end <= PARTIAL_FILL_LIMIT:
+            # Fewer records have every term than this page needs: complete the ranking with
+            # records that have only some of them, after all the exact matches.
+            partial = self._partial(request, plan, loose, raw)
+            scored.extend((record, score, loose) for record, score in partial.scored)
+            total = exact_total + partial.total
+            if exact_total == 0:
+                facets_raw = partial.facets
+        hits = tuple(self._hit(record, score, used, request, partial=used is not plan)
+                     for record, score, used in scored)
         facets = {name: tuple(FacetValue(v, c, self._facet_label(name, v)) for v, c in values)
-                  for name, values in raw.facets.items()}
+                  for name, values in facets_raw.items()}
         return SearchResult(
-            total=raw.total, hits=hits, facets=facets, page=request.page, size=request.size,
-            plan=plan, relaxed=relaxed, took_ms=(time.perf_counter() - started) * 1000,
+            total=total, hits=hits, facets=facets, page=request.page, size=request.size,
+            plan=plan, relaxed=total > exact_total, exact_total=exact_total,
+            took_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _partial(self, request: SearchRequest, plan: QueryPlan, loose: QueryPlan,
+                 exact: RawHits) -> RawHits:
+        """Records matching ``loose`` but not ``plan``, for the rest of the requested page."""
+        page_start = (request.page - 1) * request.size
+        exact_codes = {record.archival_code for record, _ in exact.scored}
+        if exact.total > len(exact.scored) or request.page > 1:
+            everything = self._search(dataclasses.replace(
+                request, page=1, size=max(exact.total, 1), facets=()), plan)
+            exact_codes = {record.archival_code for record, _ in everything.scored}
+        wanted = dataclasses.replace(request, page=1, size=page_start + request.size
+                                     + len(exact_codes),
+                                     facets=request.facets if not exact_codes else ())
+        found = self._search(wanted, loose)
+        rest = [(r, s) for r, s in found.scored if r.archival_code not in exact_codes]
+        skip = max(0, page_start - exact.total)
+        fill = request.size - len(exact.scored)
+        return RawHits(total=max(0, found.total - len(exact_codes)),
+                       scored=rest[skip:skip + fill], facets=found.facets)
 
     def _validated(self, request: SearchRequest) -> SearchRequest:
         limits = self.settings.search
@@ -225,7 +261,8 @@ class SearchBackend(ABC):
         return dataclasses.replace(request, size=min(request.size, limits.max_size),
                                    facet_size=max(1, min(request.facet_size, 100)))
 
-    def _hit(self, record: Record, score: float, plan: QueryPlan, request: SearchRequest) -> Hit:
+    def _hit(self, record: Record, score: float, plan: QueryPlan, request: SearchRequest,
+             *, partial: bool = False) -> Hit:
         terms = plan.highlight
         title = highlight_all(record.title, terms, self.analyzer)
         snippets: tuple[Snippet, ...] = ()
@@ -233,7 +270,7 @@ class SearchBackend(ABC):
             snippets = best_snippets(record.text, terms, self.analyzer,
                                      length=self.settings.search.snippet_chars,
                                      page_starts=record.page_offsets())
-        return Hit(record=record, score=score, title=title, snippets=snippets)
+        return Hit(record=record, score=score, title=title, snippets=snippets, partial=partial)
 
     @staticmethod
     def _facet_label(name: str, value: str) -> str:

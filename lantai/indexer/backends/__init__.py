@@ -19,11 +19,28 @@ BACKENDS: dict[str, str] = {
 
 
 def create_backend(settings: Settings, **kwargs: object) -> SearchBackend:
-    """Open the backend named by ``settings.backend``."""
+    """Open the backend named by ``settings.backend``.
+
+    With ``embedding.enabled`` the configured embedder is created (and the backend checks it
+    is the model the index was built with); pass ``embedder=`` to supply one directly.
+    """
     target = BACKENDS.get(settings.backend)
     if target is None:
         raise ConfigError(f"unknown backend {settings.backend!r}; choose from {sorted(BACKENDS)}")
+    if "embedder" not in kwargs and settings.embedding.enabled:
+        kwargs["embedder"] = create_configured_embedder(settings)
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     backend: SearchBackend = cls(settings, **kwargs)
     return backend
+
+
+def create_configured_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+    """The embedder named by ``embedding.model``, converted models cached in the data dir."""
+    from pathlib import Path
+
+    from lantai.indexer.embeddings import create_embedder
+
+    threads = settings.embedding.threads or None
+    return create_embedder(settings.embedding.model,
+                           cache_dir=Path(settings.data_dir) / "models", threads=threads)

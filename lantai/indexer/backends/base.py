@@ -20,7 +20,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from lantai.config import Settings
 from lantai.errors import BadQueryError, RecordNotFound
@@ -28,6 +30,9 @@ from lantai.indexer.analysis import Analyzer, default_analyzer
 from lantai.indexer.highlight import Snippet, best_snippets, highlight_all
 from lantai.indexer.model import OpenStatus, Record
 from lantai.indexer.query import QueryPlan, parse_query
+
+if TYPE_CHECKING:
+    from lantai.indexer.embeddings.base import Embedder
 
 #: Index layout version; bump on any change to what is stored.
 SCHEMA_VERSION = 1
@@ -98,7 +103,7 @@ class SearchRequest:
     size: int = 20
     facets: tuple[str, ...] = DEFAULT_FACETS
     facet_size: int = 20
-    mode: SearchMode = SearchMode.KEYWORD
+    mode: SearchMode | None = None  # None: hybrid when the index has vectors, else keyword
     public: bool = True
     snippets: bool = True
 
@@ -154,14 +159,38 @@ class RawHits:
     facets: dict[str, list[tuple[str, int]]]
 
 
+@dataclass(frozen=True)
+class PassageVectors:
+    """A record's passages and their vectors, computed once by the base class for every
+    backend (same splitting, folding and model everywhere)."""
+
+    pages: tuple[int, ...]  # 0-based page of each passage
+    starts: tuple[int, ...]  # offset of each passage in its page
+    ends: tuple[int, ...]
+    vectors: np.ndarray  # float32 (n, dim), L2-normalised
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """A record found by a passage vector; the passage locates the hit in the text."""
+
+    record: Record
+    score: float  # cosine similarity of the best passage
+    page: int  # 0-based page of that passage
+    start: int
+    end: int
+
+
 class SearchBackend(ABC):
     """Base class of every backend. Public methods are final; override the primitives."""
 
     name: ClassVar[str]
 
-    def __init__(self, settings: Settings, analyzer: Analyzer | None = None) -> None:
+    def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
+                 embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.analyzer = analyzer or default_analyzer()
+        self.embedder = embedder
 
     # -- writing -------------------------------------------------------------------------
     @abstractmethod
@@ -198,6 +227,8 @@ class SearchBackend(ABC):
         if request.public:
             filters = dataclasses.replace(filters, open_status=(OpenStatus.OPEN,))
         request = dataclasses.replace(request, filters=filters)
+        if request.mode in (SearchMode.SEMANTIC, SearchMode.HYBRID):
+            return self._vector_search(request, plan, started)
         raw = self._search(request, plan)
         scored = [(record, score, plan) for record, score in raw.scored]
         facets_raw, total, exact_total = raw.facets, raw.total, raw.total
@@ -240,6 +271,120 @@ class SearchBackend(ABC):
         return RawHits(total=max(0, found.total - len(exact_codes)),
                        scored=rest[skip:skip + fill], facets=found.facets)
 
+    # -- semantic and hybrid ---------------------------------------------------------------
+    def embed_records(self, records: Sequence[Record]) -> list[PassageVectors]:
+        """Passages and vectors of each record (empty when no embedder is configured).
+
+        Text is split along paragraphs and sentences into ~``embedding.passage_chars``
+        characters, each passage remembering its page; a record without text gets one passage
+        from its catalog description. Text is folded to simplified before embedding.
+        """
+        from lantai.indexer.passages import fold_for_embedding, split_passages
+
+        if self.embedder is None:
+            return []
+        target = self.settings.embedding.passage_chars
+        layouts = []
+        texts: list[str] = []
+        for record in records:
+            pages = record.pages if any(p.strip() for p in record.pages) else (
+                _description(record),)
+            passages = split_passages(pages, target=target, max_len=target * 3 // 2)
+            if not passages:
+                passages = split_passages((record.archival_code,), target=target)
+            prefix = record.title + "\n" if record.pages else ""
+            layouts.append(passages)
+            texts.extend(fold_for_embedding(prefix + p.text) for p in passages)
+        matrix = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0), "float32")
+        out: list[PassageVectors] = []
+        row = 0
+        for passages in layouts:
+            n = len(passages)
+            out.append(PassageVectors(
+                pages=tuple(p.page for p in passages), starts=tuple(p.start for p in passages),
+                ends=tuple(p.end for p in passages), vectors=matrix[row:row + n]))
+            row += n
+        return out
+
+    def similar(self, archival_code: str, *, k: int = 10, public: bool = True) -> list[Record]:
+        """Records whose passages are closest to this record's (for the record page)."""
+        record = self.get(archival_code, public=public)
+        vectors = self._record_vectors(record.archival_code)
+        if vectors is None or len(vectors) == 0:
+            return []
+        query = vectors.mean(axis=0)
+        query = query / (np.linalg.norm(query) or 1.0)
+        filters = Filters(open_status=(OpenStatus.OPEN,)) if public else Filters()
+        request = SearchRequest(filters=filters, public=public, size=k + 1)
+        hits = self._knn(request, QueryPlan(raw=""), query.astype("float32"), k + 1)
+        return [h.record for h in hits if h.record.archival_code != archival_code][:k]
+
+    def _vector_search(self, request: SearchRequest, plan: QueryPlan,
+                       started: float) -> SearchResult:
+        from lantai.indexer.fusion import fuse
+        from lantai.indexer.passages import fold_for_embedding
+
+        assert self.embedder is not None
+        limits = self.settings.search
+        page_start = (request.page - 1) * request.size
+        page_end = page_start + request.size
+        text = _plan_text(plan)
+        if not text:  # nothing to embed (filters only): browse like keyword search
+            return self.search(dataclasses.replace(request, mode=SearchMode.KEYWORD))
+        vector = self.embedder.embed_query(fold_for_embedding(text))
+        depth = max(limits.candidates, page_end)
+        dense = self._knn(request, plan, vector, depth)
+        by_code: dict[str, Record] = {h.record.archival_code: h.record for h in dense}
+        passages = {h.record.archival_code: h for h in dense}
+        facets_raw: dict[str, list[tuple[str, int]]] = {}
+        if request.mode is SearchMode.SEMANTIC:
+            ranked = [(h.record.archival_code, h.score) for h in dense]
+            total = len(ranked)
+        else:
+            lexical = self.search(dataclasses.replace(
+                request, mode=SearchMode.KEYWORD, page=1, size=depth, snippets=False))
+            by_code.update((h.record_id, h.record) for h in lexical.hits)
+            facets_raw = {n: [(v.value, v.count) for v in vs] for n, vs in lexical.facets.items()}
+            ranked = fuse([(h.record_id, h.score) for h in lexical.hits],
+                          [(h.record.archival_code, h.score) for h in dense],
+                          method=limits.fusion, lexical_weight=limits.lexical_weight)
+            total = max(lexical.total, len(ranked))
+        hits = []
+        for code, score in ranked[page_start:page_end]:
+            hit = self._hit(by_code[code], score, plan, request)
+            found = passages.get(code)
+            if found is not None and request.snippets and not any(
+                    seg_hit for snip in hit.snippets for _, seg_hit in snip.segments):
+                hit = dataclasses.replace(hit, snippets=(self._passage_snippet(found, plan),))
+            hits.append(hit)
+        facets = {name: tuple(FacetValue(v, c, self._facet_label(name, v)) for v, c in values)
+                  for name, values in facets_raw.items()}
+        return SearchResult(total=total, hits=tuple(hits), facets=facets, page=request.page,
+                            size=request.size, plan=plan, exact_total=total,
+                            took_ms=(time.perf_counter() - started) * 1000)
+
+    def _passage_snippet(self, hit: VectorHit, plan: QueryPlan) -> Snippet:
+        """The matching passage itself, with any query words marked inside it."""
+        record = hit.record
+        offset = record.page_offsets()[hit.page] if hit.page < len(record.pages) else 0
+        start, end = offset + hit.start, offset + hit.end
+        text = record.text
+        marked = best_snippets(text[start:end], plan.highlight, self.analyzer,
+                               length=end - start, count=1)
+        segments = marked[0].segments if marked else ((text[start:end], False),)
+        return Snippet(segments, start, end, hit.page + 1 if record.pages else None)
+
+    def _knn(self, request: SearchRequest, plan: QueryPlan, vector: np.ndarray,
+             k: int) -> list[VectorHit]:
+        """Best records by passage similarity, best first, one hit per record; filters
+        (``request.filters``, already gated, and the plan's filters and periods) apply before
+        ranking so ``k`` hits come back whenever ``k`` records qualify."""
+        raise BadQueryError("this index holds no vectors", "mode")
+
+    def _record_vectors(self, archival_code: str) -> np.ndarray | None:
+        """The stored passage vectors of one record, or None."""
+        return None
+
     def _validated(self, request: SearchRequest) -> SearchRequest:
         limits = self.settings.search
         if not isinstance(request.page, int) or request.page < 1:
@@ -251,6 +396,9 @@ class SearchBackend(ABC):
         unknown = [f for f in request.facets if f not in FACET_FIELDS]
         if unknown:
             raise BadQueryError(f"unknown facet {unknown[0]!r}", "facets")
+        if request.mode is None:
+            mode = SearchMode.HYBRID if self.supports_vectors() else SearchMode.KEYWORD
+            request = dataclasses.replace(request, mode=mode)
         if request.mode is not SearchMode.KEYWORD and not self.supports_vectors():
             raise BadQueryError(
                 f"{request.mode.value} search needs an index built with embeddings "
@@ -307,3 +455,20 @@ class SearchBackend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _plan_text(plan: QueryPlan) -> str:
+    """What the query says in words (fields, filters and syntax removed), for the embedder."""
+    parts = [c.text or c.normalized for c in plan.required if not c.quoted]
+    parts += [c.text or c.normalized for c in plan.required if c.quoted]
+    if plan.is_or:
+        return plan.raw
+    parts += [p.clause.text for p in plan.periods]
+    return " ".join(dict.fromkeys(p for p in parts if p))
+
+
+def _description(record: Record) -> str:
+    """A record without text is represented by its catalog description."""
+    parts = [record.title, record.creator, " ".join(record.subjects), " ".join(record.persons),
+             record.notes, record.date_text]
+    return "\n".join(p for p in parts if p)

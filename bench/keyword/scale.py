@@ -66,25 +66,31 @@ def generate(n: int, seed: int = 1) -> Iterator[Record]:
 
 
 def query_mix(count: int, seed: int = 2) -> list[str]:
-    """Historian-like queries: 1–3 words from the text, some phrases, some questions."""
+    """Historian-like queries: 1–3 words that occur in the corpus (jieba words of 2–4
+    characters drawn from real sentences), some with a year range, some full questions."""
+    from lantai.indexer.analysis import default_analyzer
+
     rnd = random.Random(seed)
     pool = sentences()
+    analyzer = default_analyzer()
     queries: list[str] = []
     while len(queries) < count:
-        s = re.sub(r"[^\u4e00-\u9fff]", "", rnd.choice(pool))
-        if len(s) < 12:
+        sentence = rnd.choice(pool)
+        words = [w for w in analyzer.cut(sentence) if 2 <= len(w) <= 4
+                 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+        if not words:
             continue
         kind = rnd.random()
-        if kind < 0.4:
-            start = rnd.randrange(len(s) - 4)
-            queries.append(s[start:start + rnd.choice([2, 3, 4])])
+        if kind < 0.45:
+            queries.append(rnd.choice(words))
         elif kind < 0.75:
-            a, b = rnd.randrange(len(s) - 4), rnd.randrange(len(s) - 4)
-            queries.append(f"{s[a:a + 2]} {s[b:b + 3]}")
+            queries.append(" ".join(rnd.sample(words, min(len(words), rnd.choice([2, 3])))))
         elif kind < 0.9:
-            queries.append(f"{s[:3]} 1930..1949")
+            queries.append(f"{rnd.choice(words)} 1930..1949")
         else:
-            queries.append(s[:rnd.randint(14, 24)] + "？")
+            text = re.sub(r"[^\u4e00-\u9fff]", "", sentence)
+            if len(text) >= 12:
+                queries.append(text[:rnd.randint(12, 24)] + "？")
     return queries
 
 

@@ -54,7 +54,7 @@ _FILTER_ALIASES: dict[str, str] = {
 }
 _TOKEN = re.compile(r'(-?)(?:([^\s:："“”]+)[:：])?(?:["“]([^"”]*)["”]?|(\S+))')
 #: A question is not a keyword list: rank it by overlap instead of requiring every word.
-_QUESTION = re.compile(r"[?？]\s*$|什么|甚麼|什麼|哪|谁|誰|如何|为何|為何|为什么|為什麼|多少|几|幾|"
+_QUESTION = re.compile(r"[?？]\s*$|什么|甚麼|什麼|哪|谁|誰|如何|为何|為何|为什么|為什麼|多少|"
                        r"是否|怎样|怎樣|怎么|怎麼|吗|嗎|呢\s*$")
 _YEAR_RANGE = re.compile(r"^(\d{3,4})年?(?:\.\.|…|～|~)(\d{3,4})?年?$|^\.\.(\d{3,4})年?$")
 

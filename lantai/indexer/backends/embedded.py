@@ -18,12 +18,13 @@ flight, and re-running it is idempotent (upsert by 档号).
 from __future__ import annotations
 
 import heapq
+from operator import itemgetter
 import json
 import sqlite3
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -62,10 +63,12 @@ _FIELD_COLUMNS: dict[Field, dict[str, str]] = {
     Field.META: {"uni": "meta_uni", "bi": "meta_bi"},
     Field.CREATOR: {"uni": "creator_uni", "bi": "creator_bi"},
 }
-#: Up to this many distinct characters, an OR-ranked query also matches on single characters
-#: (short relaxed queries over literary Chinese need it: measured recall@100 0.69 vs 0.47 on
-#: the Jingbao set); longer queries use them for scoring only (3× faster, same nDCG).
+#: Backends without document-frequency planning (Elasticsearch) let OR-ranked queries of up to
+#: this many distinct characters also match on single characters (short relaxed queries over
+#: literary Chinese need it: recall@100 0.69 vs 0.47 on the Jingbao set).
 OR_UNIT_MATCH_LIMIT = 8
+#: Postings budget of an OR-ranked query's candidate terms (see :func:`fts_expression`).
+OR_CANDIDATE_BUDGET = 5_000
 _FACET_COLUMNS = {"fonds": "fonds", "decade": "decade", "category": "category",
                   "creator": "creator", "year": "year", "retention": "retention",
                   "open_status": "open_status"}
@@ -112,24 +115,44 @@ def _any_expr(kind: str, tokens: Sequence[str]) -> str | None:
     return "{" + cols + "} : (" + " OR ".join(_quote(t) for t in tokens) + ")"
 
 
-def fts_expression(plan: QueryPlan) -> tuple[str | None, str | None]:
+def fts_expression(
+    plan: QueryPlan, df: Callable[[Sequence[str]], dict[str, int]] | None = None,
+    budget: int = 0,
+) -> tuple[str | None, str | None]:
     """(match expression, exclusion expression) for a plan; None where there is none.
 
     Every user token is double-quoted, so no FTS5 operator or syntax error can come from input.
+
+    OR-ranked plans (questions, partial matches) would score nearly every record if any
+    character could match. With ``df`` (document frequencies), candidates are the records
+    holding one of the *rarest* query terms, taken rarest first until their document
+    frequencies add up to ``budget``; every term still counts in the score. This is the
+    top-k shortcut of dynamic pruning (rare terms dominate BM25), done in the query plan.
     """
     parts = [_clause_expr(c) for c in plan.required]
     if plan.is_or:
-        bi = _any_expr("bi", plan.should_bigrams)
-        uni = _any_expr("uni", plan.should_units)
-        words = _any_expr("w", plan.should_words)
-        anys = [e for e in (bi, uni, words) if e]
-        if bi and uni and len(plan.should_units) > OR_UNIT_MATCH_LIMIT:
-            # Long queries: candidates need a shared bigram or word; unigrams only add to the
-            # score. Matching on any single character would select nearly every record.
-            candidates = " OR ".join(e for e in (bi, words) if e)
-            parts.append(f"({candidates}) AND (" + " OR ".join(anys) + ")")
-        elif anys:
-            parts.append("(" + " OR ".join(anys) + ")")
+        kinds = {"bi": plan.should_bigrams, "uni": plan.should_units, "w": plan.should_words}
+        everything = [e for e in (_any_expr(k, t) for k, t in kinds.items()) if e]
+        if df is not None:
+            freq = df([t for tokens in kinds.values() for t in tokens])
+            ranked = sorted(((freq.get(t, 0), k, t) for k, tokens in kinds.items()
+                             for t in tokens), key=lambda x: (x[0], x[2]))
+            chosen: dict[str, list[str]] = {}
+            total = 0
+            for count, kind, token in ranked:
+                if count == 0:
+                    continue
+                if chosen and total + count > budget:
+                    break  # the rarest term always counts; then stay within the budget
+                chosen.setdefault(kind, []).append(token)
+                total += count
+            candidates = [e for e in (_any_expr(k, t) for k, t in chosen.items()) if e]
+            if not candidates:
+                return "\"\"", None  # no query term occurs anywhere: match nothing
+            parts.append("(" + " OR ".join(candidates) + ") AND (" + " OR ".join(everything)
+                         + ")")
+        elif everything:
+            parts.append("(" + " OR ".join(everything) + ")")
     match = " AND ".join(parts) if parts else None
     excluded = " OR ".join(_clause_expr(c) for c in plan.excluded) or None
     return match, excluded
@@ -159,6 +182,45 @@ class EmbeddedBackend(SearchBackend):
 
     def supports_vectors(self) -> bool:
         return self._passages is not None and self._passages.has_vectors()
+
+    def _knn(self, request: SearchRequest, plan: QueryPlan, vector: np.ndarray,
+             k: int) -> list[VectorHit]:
+        from lantai.indexer.backends.base import VectorHit
+
+        if self._passages is None:
+            return super()._knn(request, plan, vector, k)
+        # The same restrictions as keyword search, applied before ranking: filters (with the
+        # public gate), periods named in the query, and excluded terms.
+        where, args = _filter_sql(request)
+        for period in plan.periods:
+            where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
+                         "(SELECT rowid FROM fts WHERE fts MATCH ?))")
+            args.extend([period.start, period.end, _clause_expr(period.clause)])
+        _, excluded = fts_expression(plan)
+        if excluded:
+            where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            args.append(excluded)
+        conn = self._conn()
+        found = self._passages.search(conn, vector, k, where, args)
+        records = self._load([h.record for h in found])
+        gate = set(request.filters.open_status)
+        hits = []
+        for h in found:
+            record = records.get(h.record)
+            # Re-check the gate on the loaded record: it must hold even if a cached list of
+            # allowed passages were ever stale.
+            if record is None or (gate and record.open_status not in gate):
+                continue
+            hits.append(VectorHit(record, h.score, h.page, h.start, h.end))
+        return hits
+
+    def _record_vectors(self, archival_code: str) -> np.ndarray | None:
+        if self._passages is None:
+            return None
+        conn = self._conn()
+        row = conn.execute("SELECT rowid FROM records WHERE code = ?",
+                           (archival_code,)).fetchone()
+        return None if row is None else self._passages.record_vectors(conn, row[0])
 
     # -- connections -----------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -197,7 +259,10 @@ class EmbeddedBackend(SearchBackend):
                         code TEXT NOT NULL UNIQUE,
                         fonds TEXT, fonds_name TEXT, category TEXT, year INTEGER,
                         decade INTEGER, creator TEXT, retention TEXT, open_status TEXT,
-                        d0 INTEGER, d1 INTEGER, title TEXT, data BLOB)""")
+                        d0 INTEGER, d1 INTEGER, title TEXT)""")
+                # the compressed record lives apart, so scanning matches reads compact rows
+                conn.execute("CREATE TABLE IF NOT EXISTS record_data "
+                             "(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)")
                 for col in ("fonds", "category", "year", "decade", "open_status", "d0"):
                     conn.execute(
                         f"CREATE INDEX IF NOT EXISTS records_{col} ON records({col})")
@@ -272,22 +337,25 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for i, (record, tokens, columns) in enumerate(batch):
-                    old = conn.execute("SELECT rowid, data FROM records WHERE code = ?",
+                    old = conn.execute("SELECT r.rowid, d.data FROM records r JOIN record_data d ON d.rowid = r.rowid WHERE r.code = ?",
                                        (record.archival_code,)).fetchone()
                     if old is not None:
                         self._delete_tokens(conn, old[0], _decode(old[1]))
                         rowid = old[0]
                         conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+                        conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
                         if self._passages is not None:
                             self._passages.remove(conn, rowid)
                     else:
                         rowid = None
                     cur = conn.execute(
                         "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
-                        "decade, creator, retention, open_status, d0, d1, title, data) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (rowid, *columns))
+                        "decade, creator, retention, open_status, d0, d1, title) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (rowid, *columns[:-1]))
                     rowid = cur.lastrowid
+                    conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
+                                 (rowid, columns[-1]))
                     conn.execute(
                         f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) "
                         f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
@@ -317,12 +385,13 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for code in archival_codes:
-                    old = conn.execute("SELECT rowid, data FROM records WHERE code = ?",
+                    old = conn.execute("SELECT r.rowid, d.data FROM records r JOIN record_data d ON d.rowid = r.rowid WHERE r.code = ?",
                                        (code,)).fetchone()
                     if old is None:
                         continue
                     self._delete_tokens(conn, old[0], _decode(old[1]))
                     conn.execute("DELETE FROM records WHERE rowid = ?", (old[0],))
+                    conn.execute("DELETE FROM record_data WHERE rowid = ?", (old[0],))
                     if self._passages is not None:
                         self._passages.remove(conn, old[0])
                     removed += 1
@@ -343,17 +412,18 @@ class EmbeddedBackend(SearchBackend):
 
     def iter_records(self, *, public: bool = True) -> Iterator[Record]:
         """Every stored record in 档号 order (exports, reindexing)."""
-        sql = "SELECT data FROM records"
+        sql = "SELECT d.data FROM records r JOIN record_data d ON d.rowid = r.rowid"
         args: tuple[Any, ...] = ()
         if public:
-            sql += " WHERE open_status = ?"
+            sql += " WHERE r.open_status = ?"
             args = (OpenStatus.OPEN.value,)
-        for (data,) in self._conn().execute(sql + " ORDER BY code", args):
+        for (data,) in self._conn().execute(sql + " ORDER BY r.code", args):
             yield _decode(data)
 
     # -- reading ---------------------------------------------------------------------------
     def _get(self, archival_code: str) -> Record | None:
-        row = self._conn().execute("SELECT data FROM records WHERE code = ?",
+        row = self._conn().execute("SELECT d.data FROM records r JOIN record_data d "
+                                   "ON d.rowid = r.rowid WHERE r.code = ?",
                                    (archival_code,)).fetchone()
         return None if row is None else _decode(row[0])
 
@@ -362,6 +432,30 @@ class EmbeddedBackend(SearchBackend):
             return int(self._conn().execute("SELECT count(*) FROM records").fetchone()[0])
         return int(self._conn().execute("SELECT count(*) FROM records WHERE open_status = ?",
                                         (open_status.value,)).fetchone()[0])
+
+    def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many records hold each term (any column), cached; the cache is dropped when the
+        index has grown or shrunk by more than a tenth, since it only steers query planning."""
+        conn = self._conn()
+        size = self._count(None)
+        cache: dict[str, int] | None = getattr(self._local, "df", None)
+        if cache is None or abs(size - self._local.df_size) > max(100, size // 10):
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab "
+                         "USING fts5vocab(main, fts, 'row')")
+            cache = self._local.df = {}
+            self._local.df_size = size
+        missing = list({t for t in terms if t not in cache})
+        if missing:
+            for start in range(0, len(missing), 500):
+                chunk = missing[start:start + 500]
+                found = dict(conn.execute(
+                    f"SELECT term, doc FROM temp.fts_vocab WHERE term IN "
+                    f"({','.join('?' * len(chunk))})", chunk).fetchall())
+                for term in chunk:
+                    cache[term] = int(found.get(term, 0))
+            if len(cache) > 200_000:
+                cache.clear()
+        return {t: cache[t] for t in terms if t in cache}
 
     def _weights(self) -> str:
         s = self.settings.search
@@ -376,7 +470,7 @@ class EmbeddedBackend(SearchBackend):
 
     def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
         where, args = _filter_sql(request)
-        match, excluded = fts_expression(plan)
+        match, excluded = fts_expression(plan, self._document_frequencies, OR_CANDIDATE_BUDGET)
         for period in plan.periods:
             where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
                          "(SELECT rowid FROM fts WHERE fts MATCH ?))")
@@ -405,8 +499,9 @@ class EmbeddedBackend(SearchBackend):
         index = {"fonds": 4, "decade": 5, "category": 6, "creator": 7, "year": 8,
                  "retention": 9, "open_status": 10}
         for name in request.facets:
-            counts = Counter(row[index[name]] for row in rows if row[index[name]] not in
-                             (None, ""))
+            counts = Counter(map(itemgetter(index[name]), rows))
+            counts.pop(None, None)
+            counts.pop("", None)
             facets[name] = [(str(v), c) for v, c in
                             sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
                             [: request.facet_size]]
@@ -441,7 +536,7 @@ class EmbeddedBackend(SearchBackend):
             return {}
         marks = ",".join("?" * len(rowids))
         rows = self._conn().execute(
-            f"SELECT rowid, data FROM records WHERE rowid IN ({marks})", list(rowids))
+            f"SELECT rowid, data FROM record_data WHERE rowid IN ({marks})", list(rowids))
         return {rowid: _decode(data) for rowid, data in rows}
 
 

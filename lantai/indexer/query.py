@@ -233,8 +233,16 @@ def _split_term(
     return clauses or [Clause(tuple(run), fields, text)]
 
 
+#: Interrogatives and particles: they say *that* something is asked, not *what*; in an
+#: OR-ranked query their bigrams only add noise ("哪一", "什么").
+_QUESTION_WORDS = re.compile(
+    "什么样|什么|甚么|哪一些|哪一个|哪一|哪个|哪些|哪里|哪儿|哪|谁|如何|为何|为什么|"
+    "多少|几|是否|怎样|怎么样|怎么|吗|呢|请问")
+
+
 def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
     """Rank by any overlap: bigrams, content units and words of ``text``."""
+    text = _QUESTION_WORDS.sub(" ", text)
     bigrams: list[str] = []
     units: list[str] = []
     for run in analyzer.runs(text):

@@ -67,14 +67,17 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None,
 @click.option("--rebuild", is_flag=True, help="delete the existing index first")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="processes analysing text (default: one per CPU core)")
+@click.option("--embeddings/--no-embeddings", default=None,
+              help="also compute passage vectors for semantic and hybrid search")
 @click.pass_obj
 @_friendly
 def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file: Path | None,
-              strict: bool, rebuild: bool, workers: int | None) -> None:
+              strict: bool, rebuild: bool, workers: int | None,
+              embeddings: bool | None) -> None:
     """Import CATALOG (CSV, XLSX or JSONL) into the index (upsert by 档号)."""
     from lantai.indexer.service import index_catalog
 
-    settings = obj.settings()
+    settings = obj.settings(**{"embedding.enabled": embeddings})
     outcome = index_catalog(settings, catalog, text_dir=text_dir, mapping_file=mapping_file,
                             strict=strict, rebuild=rebuild, progress=sys.stderr.isatty(),
                             workers=workers)
@@ -99,8 +102,9 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "date", "-date", "code"]),
               default="relevance", show_default=True)
-@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="keyword",
-              show_default=True)
+@click.option("--mode", type=click.Choice(["auto", "keyword", "semantic", "hybrid"]),
+              default="auto", show_default=True,
+              help="auto: hybrid when the index has vectors, else keyword")
 @click.option("--fonds", multiple=True, help="filter by 全宗号 (repeatable)")
 @click.option("--staff", is_flag=True, help="include records that are not 开放 (staff use)")
 @click.pass_obj
@@ -116,7 +120,8 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, 
     with open_backend(settings) as backend:
         result = backend.search(SearchRequest(
             query=" ".join(query), page=page, size=size, sort=SortOrder(sort),
-            mode=SearchMode(mode), filters=Filters(fonds=fonds), public=not staff))
+            mode=None if mode == "auto" else SearchMode(mode), filters=Filters(fonds=fonds),
+            public=not staff))
     if as_json:
         from lantai.indexer.serialize import result_to_dict
 
@@ -172,7 +177,8 @@ def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: 
         import opencc
 
         transform = opencc.OpenCC("t2s").convert
-    metrics = evaluate(obj.settings(), corpus, queries, qrels, run_path, mode=SearchMode(mode),
+    settings = obj.settings(**({"embedding.enabled": True} if mode != "keyword" else {}))
+    metrics = evaluate(settings, corpus, queries, qrels, run_path, mode=SearchMode(mode),
                        k=k, transform=transform, progress=sys.stderr.isatty())
     click.echo(metrics.as_text())
     click.echo(f"run: {run_path}")

@@ -19,6 +19,7 @@ Two things make it work on archive scans:
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +52,13 @@ class PpocrSettings:
 
     tile: int = 1280  # detector tile side in pixels at native resolution
     overlap: int = 160  # tile overlap; must exceed the tallest line fragment cut by a seam
-    max_side: int = 5000  # pages larger than this are shrunk first (speed guard)
-    min_side: int = 900  # tiny images are enlarged so short lines are detected
+    overview: int = 960  # long side of the first, type-measuring detection pass
+    target: float = 32.0  # line thickness (px) the detector sees best
+    max_side: int = 6000  # never detect on more than this many pixels along a side
     det_thresh: float = 0.3
     box_thresh: float = 0.5
     unclip: float = 1.6
-    vertical: str = "stack"  # "stack" | "rotate"
+    vertical: str = "rotate"  # "rotate" | "stack" (see module docstring)
     threads: int = 1  # intra-op threads per session; the pool gives each worker its own
 
 
@@ -76,8 +78,12 @@ class PpocrEngine(OcrEngine):
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         providers = ["CPUExecutionProvider"]
-        self._det = ort.InferenceSession(str(folder / "det" / "det.onnx"), opts, providers=providers)
-        self._rec = ort.InferenceSession(str(folder / "rec" / "rec.onnx"), opts, providers=providers)
+        self._det = ort.InferenceSession(
+            str(folder / "det" / "det.onnx"), opts, providers=providers
+        )
+        self._rec = ort.InferenceSession(
+            str(folder / "rec" / "rec.onnx"), opts, providers=providers
+        )
         chars = (folder / "ppocrv5_dict.txt").read_text(encoding="utf-8").split("\n")
         if chars and chars[-1] == "":
             chars.pop()
@@ -87,7 +93,7 @@ class PpocrEngine(OcrEngine):
     def describe(self) -> str:
         s = self.settings
         return (
-            f"ppocr-v5-mobile tile={s.tile}/{s.overlap} max={s.max_side} min={s.min_side} "
+            f"ppocr-v5-mobile tile={s.tile}/{s.overlap} scale={s.overview}/{s.target}/{s.max_side} "
             f"det={s.det_thresh}/{s.box_thresh}/{s.unclip} vertical={s.vertical}"
         )
 
@@ -96,31 +102,62 @@ class PpocrEngine(OcrEngine):
         np, cv2 = self._np, self._cv2
         img = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         h, w = img.shape[:2]
-        scale = 1.0
-        if max(h, w) > self.settings.max_side:
-            scale = self.settings.max_side / max(h, w)
-        elif max(h, w) < self.settings.min_side:
-            scale = self.settings.min_side / max(h, w)
-        work = img if scale == 1.0 else cv2.resize(img, (round(w * scale), round(h * scale)))
-        boxes = self.detect(work)
+        scale, boxes = self._detect_multiscale(img)
         crops: list[Any] = []
         verticals: list[bool] = []
-        for box in boxes:
-            crop, vertical = self._crop(work, box)
+        native_boxes = [box / scale for box in boxes]
+        for box in native_boxes:
+            # crop from the original pixels: the recogniser gains from every bit of resolution
+            crop, vertical = self._crop(img, box)
             crops.append(crop)
             verticals.append(vertical)
         results = self.read_crops(crops)
         lines: list[RawLine] = []
-        for box, vertical, (text, conf) in zip(boxes, verticals, results, strict=True):
+        for box, vertical, (text, conf) in zip(native_boxes, verticals, results, strict=True):
             text = text.strip()
             if not text:
                 continue
-            pts = np.round(box / scale).astype(int)
+            pts = np.round(box).astype(int)
             pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
             pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
             polygon = tuple((int(x), int(y)) for x, y in pts)
             lines.append(RawLine(text=text, polygon=polygon, confidence=conf, vertical=vertical))
         return lines
+
+    def _detect_multiscale(self, img: Any) -> tuple[float, list[Any]]:
+        """Detect at the scale where the type is about ``target`` pixels thick.
+
+        A first pass on the page shrunk to ``overview`` px measures the type; if that scale
+        already suits it (large type, or a small image) its boxes are kept, otherwise the page
+        is detected again, tiled, at the scale that brings the type to the detector's size.
+        """
+        np, cv2 = self._np, self._cv2
+        st = self.settings
+        h, w = img.shape[:2]
+        s1 = min(2.0, st.overview / max(h, w))
+        small = cv2.resize(img, (max(1, round(w * s1)), max(1, round(h * s1))))
+        boxes = self.detect(small)
+        if boxes:
+            sizes = sorted(
+                min(np.linalg.norm(b[0] - b[1]), np.linalg.norm(b[0] - b[3])) for b in boxes
+            )
+            # a low percentile: headlines must not hide the body type
+            thickness = float(sizes[len(sizes) // 4]) / s1
+            scale = st.target / max(thickness, 1.0)
+            # enlarging only pays for really small type; otherwise it just costs detector time
+            if scale > 1.0 and thickness >= 0.6 * st.target:
+                scale = 1.0
+        else:
+            scale = 1.0
+        scale = min(max(scale, s1), 2.0, st.max_side / max(h, w))
+        if abs(scale - s1) <= 0.3 * s1:
+            return s1, boxes
+        work = cv2.resize(
+            img,
+            (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        )
+        return scale, self.detect(work)
 
     # --------------------------------------------------------------- detection
     def probability_map(self, img: Any) -> Any:
@@ -227,7 +264,7 @@ class PpocrEngine(OcrEngine):
                 break
             cuts.append(lo + int(np.argmin(ink[lo:hi])))
         cuts.append(h)
-        cells = [crop[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b - a >= 2]
+        cells = [crop[a:b] for a, b in itertools.pairwise(cuts) if b - a >= 2]
         if not cells:
             return crop
         cell_h = max(c.shape[0] for c in cells)
@@ -238,7 +275,12 @@ class PpocrEngine(OcrEngine):
             extra = cell_h - cell.shape[0]
             if extra:
                 cell = cv2.copyMakeBorder(
-                    cell, extra // 2, extra - extra // 2, 0, 0, cv2.BORDER_CONSTANT,
+                    cell,
+                    extra // 2,
+                    extra - extra // 2,
+                    0,
+                    0,
+                    cv2.BORDER_CONSTANT,
                     value=(background,) * 3,
                 )
             parts.extend((cell, gap))

@@ -1,0 +1,338 @@
+"""Reading order and blocks from raw engine lines.
+
+Every engine returns unordered lines; this module decides, the same way for all of them:
+
+* the page's writing direction (share of text in vertical lines);
+* blocks: lines of one orientation and similar size that sit next to each other (a paragraph,
+  an article's columns, a headline);
+* block order by recursive XY-cut — on vertical-rl pages bands top to bottom and, inside a band,
+  blocks right to left; on horizontal pages bands top to bottom and columns left to right;
+* line order inside a block — columns right to left, top to bottom inside a column; rows top to
+  bottom, left to right inside a row (fragments of one column/row are kept together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lantai.ocr.engines.base import RawLine
+from lantai.ocr.model import Direction, OcrBlock, OcrLine
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Ordered lines, their blocks, and the page direction."""
+
+    lines: tuple[OcrLine, ...]
+    blocks: tuple[OcrBlock, ...]
+    direction: Direction
+
+
+def bbox_of(line: RawLine) -> Box:
+    """Axis-aligned box of a raw line."""
+    xs = [p[0] for p in line.polygon]
+    ys = [p[1] for p in line.polygon]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def page_direction(lines: Sequence[RawLine]) -> Direction:
+    """``vertical-rl`` when ≥ 70 % of the characters sit in vertical lines, ``horizontal`` when
+    ≤ 30 %, else ``mixed``. Counting characters, not lines, keeps stray short boxes from
+    deciding."""
+    vertical = sum(len(ln.text) for ln in lines if ln.vertical)
+    total = sum(len(ln.text) for ln in lines)
+    if total == 0:
+        return "horizontal"
+    share = vertical / total
+    if share >= 0.7:
+        return "vertical-rl"
+    if share <= 0.3:
+        return "horizontal"
+    return "mixed"
+
+
+def _thickness(box: Box, vertical: bool) -> int:
+    """Line thickness: the width of a column, the height of a row (≈ the type size)."""
+    return max(1, (box[2] - box[0]) if vertical else (box[3] - box[1]))
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def _same_block(a: Box, b: Box, vertical: bool, ta: int, tb: int) -> bool:
+    """Two lines of one orientation belong together when their type size matches, they run
+    side by side (overlap along the reading axis) and the gap across is under one line."""
+    if max(ta, tb) > 1.35 * min(ta, tb):
+        return False
+    t = (ta + tb) / 2
+    ax0, ax1, ay0, ay1 = (1, 3, 0, 2) if vertical else (0, 2, 1, 3)  # along / across axes
+    # fragments of one line: centred on the same row (column), small gap along it. Centres,
+    # not overlap: boxes of small type are wider than the line pitch and overlap neighbours
+    offset = abs((a[ay0] + a[ay1]) - (b[ay0] + b[ay1])) / 2
+    if offset <= 0.3 * min(ta, tb):
+        gap_along = max(a[ax0], b[ax0]) - min(a[ax1], b[ax1])
+        return gap_along <= 1.0 * t
+    # neighbouring lines of one paragraph: side by side, starting together (a paragraph
+    # indent of up to two characters allowed), gap across under one line. Requiring a common
+    # start keeps the columns of two articles stacked on a newspaper page apart.
+    along = _overlap(a[ax0], a[ax1], b[ax0], b[ax1])
+    shorter = min(a[ax1] - a[ax0], b[ax1] - b[ax0])
+    gap = max(a[ay0], b[ay0]) - min(a[ay1], b[ay1])
+    starts_together = abs(a[ax0] - b[ax0]) <= 2.5 * t
+    return along >= 0.5 * max(1, shorter) and gap <= 0.8 * t and starts_together
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def group_blocks(lines: Sequence[RawLine]) -> list[list[int]]:
+    """Indices of ``lines`` grouped into blocks (union-find over neighbouring line pairs)."""
+    boxes = [bbox_of(ln) for ln in lines]
+    thick = [_thickness(b, ln.vertical) for b, ln in zip(boxes, lines, strict=True)]
+    parent = list(range(len(lines)))
+    # sort along one axis so only nearby pairs are compared (pages have ~1,000 lines)
+    order = sorted(range(len(lines)), key=lambda i: boxes[i][0])
+    for pos, i in enumerate(order):
+        for j in order[pos + 1 :]:
+            # sorted by left edge: once a box starts beyond reach, no later one is a neighbour
+            if boxes[j][0] > boxes[i][2] + 2 * max(thick[i], thick[j]):
+                break
+            if lines[i].vertical != lines[j].vertical:
+                continue
+            if _same_block(boxes[i], boxes[j], lines[i].vertical, thick[i], thick[j]):
+                parent[_find(parent, i)] = _find(parent, j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(lines)):
+        groups.setdefault(_find(parent, i), []).append(i)
+    return list(groups.values())
+
+
+def _union_box(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _cuts(items: list[tuple[Box, int]], axis: int) -> list[list[tuple[Box, int]]]:
+    """Split items at gaps in their projection on ``axis`` (0 = x, 1 = y), in ascending order."""
+    spans = sorted(items, key=lambda it: it[0][axis])
+    groups: list[list[tuple[Box, int]]] = []
+    end = -(1 << 30)
+    for it in spans:
+        lo, hi = it[0][axis], it[0][axis + 2]
+        # an overlapping span joins the current group: no gap, no cut
+        if groups and lo < end:
+            groups[-1].append(it)
+            end = max(end, hi)
+        else:
+            groups.append([it])
+            end = hi
+    return groups
+
+
+def xy_cut(
+    items: list[tuple[Box, int]],
+    direction: Direction,
+    fallback: Callable[[list[int]], list[int]] | None = None,
+) -> list[int]:
+    """Order ids by recursive XY-cut.
+
+    Horizontal bands are always read top to bottom; inside a band, vertical-rl pages read
+    right to left and horizontal pages left to right. Where no cut exists, ``fallback`` orders
+    the ids (default: a reading-direction sort of the boxes).
+    """
+    if len(items) <= 1:
+        return [it[1] for it in items]
+    bands = _cuts(items, 1)
+    if len(bands) > 1:
+        return [bid for band in bands for bid in xy_cut(band, direction, fallback)]
+    cols = _cuts(items, 0)
+    if len(cols) > 1:
+        if direction != "horizontal":
+            cols.reverse()
+        return [bid for col in cols for bid in xy_cut(col, direction, fallback)]
+    if fallback is not None:
+        return fallback([it[1] for it in items])
+    # no clean cut (overlapping boxes): fall back to a reading-direction sort
+    if direction == "horizontal":
+        key = sorted(items, key=lambda it: (it[0][1], it[0][0]))
+    else:
+        key = sorted(items, key=lambda it: (-it[0][2], it[0][1]))
+    return [it[1] for it in key]
+
+
+def _order_lines(lines: Sequence[RawLine], idx: list[int], vertical: bool) -> list[int]:
+    """Line order inside a block: XY-cut over the lines first, so two articles that ended up in
+    one block (stacked, with different column pitches) are read one after the other, then
+    column tracks where no cut exists. Boxes are narrowed across the line to half their
+    thickness first: detector boxes of small type overlap the neighbouring line, which would
+    hide the gaps XY-cut needs."""
+    items: list[tuple[Box, int]] = []
+    for i in idx:
+        x0, y0, x1, y1 = bbox_of(lines[i])
+        if vertical:
+            q = (x1 - x0) // 4
+            items.append(((x0 + q, y0, x1 - q, y1), i))
+        else:
+            q = (y1 - y0) // 4
+            items.append(((x0, y0 + q, x1, y1 - q), i))
+    direction: Direction = "vertical-rl" if vertical else "horizontal"
+    return xy_cut(items, direction, lambda ids: _order_in_block(lines, ids, vertical))
+
+
+def _order_in_block(lines: Sequence[RawLine], idx: list[int], vertical: bool) -> list[int]:
+    """Columns right to left (rows top to bottom), fragments of one column kept together."""
+    boxes = {i: bbox_of(lines[i]) for i in idx}
+    a0, a1 = (0, 2) if vertical else (1, 3)  # the axis across lines
+    tracks: list[list[int]] = []
+    for i in sorted(idx, key=lambda i: (boxes[i][a0] + boxes[i][a1]) / 2):
+        b = boxes[i]
+        for track in tracks:
+            t = boxes[track[-1]]
+            narrower = min(b[a1] - b[a0], t[a1] - t[a0])
+            # centres, not overlap: detector boxes of small type are wider than the column
+            # pitch, so neighbouring columns overlap by half
+            offset = abs((b[a0] + b[a1]) - (t[a0] + t[a1])) / 2
+            if offset <= 0.3 * max(1, narrower):
+                track.append(i)
+                break
+        else:
+            tracks.append([i])
+    if vertical:
+        tracks.sort(key=lambda tr: -max(boxes[i][2] for i in tr))
+        return [i for tr in tracks for i in sorted(tr, key=lambda i: boxes[i][1])]
+    tracks.sort(key=lambda tr: min(boxes[i][1] for i in tr))
+    return [i for tr in tracks for i in sorted(tr, key=lambda i: boxes[i][0])]
+
+
+def find_gutter(lines: Sequence[RawLine], width: int) -> int | None:
+    """The x of a two-page spread's gutter, or None when the page is not a spread.
+
+    Decided on the recognised lines rather than on pixels, so gaps between large characters
+    are not taken for gutters: a gutter is a vertical strip in the middle fifth of the page
+    that no line crosses, at least two line-thicknesses wide, with at least five lines and a
+    quarter of the text on each side.
+    """
+    if len(lines) < 10 or width <= 0:
+        return None
+    boxes = [bbox_of(ln) for ln in lines]
+    thick = sorted(_thickness(b, ln.vertical) for b, ln in zip(boxes, lines, strict=True))
+    need = 2 * thick[len(thick) // 2]
+    covered = bytearray(width + 1)
+    for x0, _, x1, _ in boxes:
+        covered[max(0, x0) : min(width, x1) + 1] = b"\x01" * (min(width, x1) + 1 - max(0, x0))
+    lo, hi = int(0.4 * width), int(0.6 * width)
+    best: tuple[int, int] | None = None  # (run length, centre)
+    run = 0
+    for x in range(lo, hi + 1):
+        run = run + 1 if not covered[x] else 0
+        if run >= need and (best is None or run > best[0]):
+            best = (run, x - run // 2)
+    if best is None:
+        return None
+    cut = best[1]
+    left = [ln for ln, b in zip(lines, boxes, strict=True) if b[2] <= cut]
+    right = [ln for ln, b in zip(lines, boxes, strict=True) if b[0] >= cut]
+    total = sum(len(ln.text) for ln in lines)
+    for side in (left, right):
+        if len(side) < 5 or sum(len(ln.text) for ln in side) < 0.25 * total:
+            return None
+    return cut
+
+
+def analyse_page(lines: Sequence[RawLine], width: int) -> Layout:
+    """Layout of a whole page: a two-page spread is laid out page by page (right page first
+    on vertical-rl spreads, left first otherwise); anything else as one page."""
+    lines = [ln for ln in lines if ln.text.strip()]
+    cut = find_gutter(lines, width)
+    if cut is None:
+        return analyse(lines)
+    direction = page_direction(lines)
+    halves = [
+        analyse([ln for ln in lines if bbox_of(ln)[2] <= cut]),
+        analyse([ln for ln in lines if bbox_of(ln)[2] > cut]),
+    ]
+    if direction != "horizontal":
+        halves.reverse()
+    out_lines: list[OcrLine] = []
+    blocks: list[OcrBlock] = []
+    for half in halves:
+        offset = len(blocks)
+        blocks.extend(OcrBlock(b.id + offset, b.kind, b.bbox) for b in half.blocks)
+        for ln in half.lines:
+            out_lines.append(
+                OcrLine(
+                    ln.text,
+                    ln.polygon,
+                    ln.confidence,
+                    len(out_lines),
+                    ln.block + offset,
+                    ln.vertical,
+                )
+            )
+    return Layout(lines=tuple(out_lines), blocks=tuple(blocks), direction=direction)
+
+
+def _drop_specks(lines: list[RawLine]) -> list[RawLine]:
+    """Drop boxes too small to hold a character (dust, a lone stop read as "O")."""
+    if len(lines) < 5:
+        return lines
+    thick = sorted(_thickness(bbox_of(ln), ln.vertical) for ln in lines)
+    floor = 0.5 * thick[len(thick) // 2]
+    kept = []
+    for ln in lines:
+        x0, y0, x1, y1 = bbox_of(ln)
+        if max(x1 - x0, y1 - y0) < floor and not any("\u4e00" <= ch <= "\u9fff" for ch in ln.text):
+            continue
+        kept.append(ln)
+    return kept
+
+
+def analyse(lines: Sequence[RawLine]) -> Layout:
+    """Blocks, reading order and direction for one page's raw lines."""
+    lines = _drop_specks([ln for ln in lines if ln.text.strip()])
+    if not lines:
+        return Layout(lines=(), blocks=(), direction="horizontal")
+    direction = page_direction(lines)
+    groups = group_blocks(lines)
+    thick_all = sorted(_thickness(bbox_of(ln), ln.vertical) for ln in lines)
+    median = thick_all[len(thick_all) // 2]
+    items: list[tuple[Box, int]] = []
+    kinds: dict[int, str] = {}
+    for gid, idx in enumerate(groups):
+        box = _union_box([bbox_of(lines[i]) for i in idx])
+        items.append((box, gid))
+        thick = sorted(_thickness(bbox_of(lines[i]), lines[i].vertical) for i in idx)
+        kinds[gid] = "heading" if thick[len(thick) // 2] >= 1.6 * median else "text"
+    block_order = xy_cut(items, direction)
+    box_of = dict((gid, box) for box, gid in items)
+    out_lines: list[OcrLine] = []
+    blocks: list[OcrBlock] = []
+    for new_id, gid in enumerate(block_order):
+        idx = groups[gid]
+        vertical = lines[idx[0]].vertical
+        blocks.append(OcrBlock(id=new_id, kind=kinds[gid], bbox=box_of[gid]))
+        for i in _order_lines(lines, idx, vertical):
+            ln = lines[i]
+            out_lines.append(
+                OcrLine(
+                    text=ln.text,
+                    polygon=ln.polygon,
+                    confidence=ln.confidence,
+                    order=len(out_lines),
+                    block=new_id,
+                    vertical=ln.vertical,
+                )
+            )
+    return Layout(lines=tuple(out_lines), blocks=tuple(blocks), direction=direction)

@@ -1,0 +1,55 @@
+"""Read OCR output back: the indexer's entry point.
+
+``iter_records`` walks an OCR output folder record by record; each page's lines keep their
+polygons, so full text built from them can map every character back to a page and a box.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from lantai.errors import LantaiError
+from lantai.ocr.model import OcrPage
+from lantai.ocr.sources import UNLINKED, safe_name
+from lantai.ocr.store import STATE_DIR
+
+
+def _load(path: Path) -> OcrPage:
+    try:
+        return OcrPage.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LantaiError(f"OCR page file {path} is unreadable ({exc})") from exc
+
+
+def _record_pages(folder: Path) -> list[OcrPage]:
+    pages = [_load(p) for p in folder.glob("*.json") if not p.name.startswith(".")]
+    # page_no orders pages inside one PDF/TIFF; the image name orders separate scans
+    return sorted(pages, key=lambda p: (p.image.split("#")[0], p.page_no))
+
+
+def load_record_pages(out_dir: Path, record_id: str) -> list[OcrPage]:
+    """All pages of one record (档号), in page order; empty when the record has none."""
+    folder = out_dir / safe_name(record_id)
+    if not folder.is_dir():
+        return []
+    return _record_pages(folder)
+
+
+def iter_records(
+    out_dir: Path, include_unlinked: bool = False
+) -> Iterator[tuple[str, list[OcrPage]]]:
+    """``(folder name, pages)`` for every record folder under ``out_dir``, sorted by name.
+
+    The folder name is the 档号 with file-name-unsafe characters replaced (see
+    :func:`lantai.ocr.sources.safe_name`); ``_unlinked`` is skipped unless asked for.
+    """
+    if not out_dir.is_dir():
+        raise LantaiError(f"OCR output folder {out_dir} does not exist")
+    for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+        if folder.name == STATE_DIR or (folder.name == UNLINKED and not include_unlinked):
+            continue
+        pages = _record_pages(folder)
+        if pages:
+            yield folder.name, pages

@@ -1,0 +1,122 @@
+"""Real OCR engines (marker ``ocr``): the shared smoke set and generated pages with ground truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lantai.errors import MissingDependency
+from lantai.ocr.metrics import cer, han_only
+
+pytestmark = pytest.mark.ocr
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SMOKE = SHARED / "data" / "ocr" / "smoke"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ocr"
+
+
+@pytest.fixture(scope="module")
+def ppocr():  # type: ignore[no-untyped-def]
+    from lantai.ocr.engines import create_engine
+
+    try:
+        return create_engine("ppocr")
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+
+
+def _fold(text: str) -> str:
+    """Traditional → simplified, so a variant form (參/参) is not counted as a miss."""
+    import opencc
+
+    return str(opencc.OpenCC("t2s").convert(text))
+
+
+def _smoke_labels() -> list[dict[str, str]]:
+    if not SMOKE.is_dir():
+        return []
+    return [json.loads(line) for line in (SMOKE / "labels.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("label", _smoke_labels() or [None], ids=lambda d: d and d["image"])
+def test_smoke_set(ppocr, label) -> None:  # type: ignore[no-untyped-def]
+    if label is None:
+        pytest.skip("../shared/data/ocr/smoke is absent")
+    import cv2
+
+    from lantai.ocr.pipeline import ocr_image
+
+    image = cv2.imread(str(SMOKE / label["image"]), cv2.IMREAD_UNCHANGED)
+    page = ocr_image(image, ppocr, image_name=label["image"])
+    expected = han_only(_fold(label["text"]))
+    got_lines = [han_only(_fold(ln.text)) for ln in page.lines]
+    if label["scope"].startswith("full image"):
+        # every expected line, in order ("--" read as the Han "一一" costs 2 of 80 characters)
+        assert cer(expected, "".join(got_lines)) <= 0.03, page.text
+    else:
+        # the label covers one line/column only: it must come out as one of the lines
+        best = min(cer(expected, line) for line in got_lines)
+        assert best <= 0.1, page.text
+    if label["image"] == "rapidocr_text_vertical_words.png":
+        assert page.direction == "vertical-rl"
+        # the left-most of three columns is read last
+        assert han_only(_fold(page.lines[-1].text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("stem", "limit"),
+    [
+        ("horizontal_simplified_clean", 0.01),
+        ("vertical_traditional_clean", 0.02),
+        ("horizontal_traditional_degraded", 0.05),
+    ],
+)
+def test_committed_generated_pages(ppocr, stem: str, limit: float) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    from lantai.ocr.pipeline import ocr_image
+
+    image_path = next(FIXTURES.glob(f"{stem}.*g"))
+    truth = (FIXTURES / f"{stem}.gt.txt").read_text("utf-8")
+    page = ocr_image(cv2.imread(str(image_path), cv2.IMREAD_UNCHANGED), ppocr)
+    if "degraded" in stem:
+        # degraded traditional type is often read in its simplified form (題 → 题); the index
+        # folds scripts anyway, so score folded here. Strict CER is in bench/ocr/README.md.
+        truth, got = _fold(truth), _fold(page.text)
+    else:
+        got = page.text
+    assert cer(han_only(truth), han_only(got)) <= limit, page.text
+
+
+@pytest.mark.parametrize("direction", ["horizontal", "vertical"])
+@pytest.mark.parametrize("script", ["simplified", "traditional"])
+def test_freshly_generated_a4_pages(ppocr, direction: str, script: str) -> None:  # type: ignore[no-untyped-def]
+    from lantai.ocr.pipeline import ocr_image
+    from lantai.ocr.testpages import PageSpec, render
+
+    try:
+        page = render(PageSpec(direction, script, "clean", seed=7))
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    result = ocr_image(page.image, ppocr)
+    limit = 0.01 if direction == "horizontal" else 0.02
+    assert cer(han_only(page.text), han_only(result.text)) <= limit
+    assert result.direction == ("horizontal" if direction == "horizontal" else "vertical-rl")
+
+
+def test_tesseract_reads_a_clean_page() -> None:
+    import cv2
+
+    from lantai.ocr.engines import create_engine
+    from lantai.ocr.pipeline import ocr_image
+
+    try:
+        engine = create_engine("tesseract")
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    image = cv2.imread(str(FIXTURES / "horizontal_simplified_clean.png"))
+    truth = (FIXTURES / "horizontal_simplified_clean.gt.txt").read_text("utf-8")
+    page = ocr_image(image, engine)
+    assert cer(han_only(truth), han_only(page.text)) <= 0.1, page.text

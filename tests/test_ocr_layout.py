@@ -1,0 +1,113 @@
+"""Reading order, blocks and direction on synthetic line boxes (no OCR engine)."""
+
+from __future__ import annotations
+
+from lantai.ocr.engines.base import RawLine
+from lantai.ocr.layout import analyse, analyse_page, find_gutter, page_direction
+from lantai.ocr.model import OcrPage
+
+
+def box(x0: int, y0: int, x1: int, y1: int, text: str, vertical: bool | None = None) -> RawLine:
+    if vertical is None:
+        vertical = (y1 - y0) > 1.5 * (x1 - x0)
+    return RawLine(text, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), 0.9, vertical)
+
+
+def column(x: int, y0: int, y1: int, text: str, width: int = 30) -> RawLine:
+    return box(x, y0, x + width, y1, text, True)
+
+
+def row(y: int, x0: int, x1: int, text: str, height: int = 30) -> RawLine:
+    return box(x0, y, x1, y + height, text, False)
+
+
+def texts(lines: list[RawLine]) -> list[str]:
+    return [ln.text for ln in analyse(lines).lines]
+
+
+def test_vertical_columns_read_right_to_left_top_to_bottom() -> None:
+    lines = [column(100, 100, 600, "三"), column(200, 100, 600, "二"), column(300, 100, 600, "一")]
+    assert texts(lines) == ["一", "二", "三"]
+
+
+def test_fragments_of_one_column_stay_together() -> None:
+    # the detector broke the right column at a punctuation mark (gap under half a character);
+    # its lower part must follow its upper part, not the next column
+    lines = [
+        column(140, 100, 600, "二"),
+        column(180, 345, 600, "一下"),
+        column(180, 100, 330, "一上"),
+    ]
+    assert texts(lines) == ["一上", "一下", "二"]
+
+
+def test_stacked_articles_on_vertical_page_are_separate_blocks_in_band_order() -> None:
+    top = [column(400 - 40 * i, 100, 500, f"上{i}") for i in range(4)]
+    bottom = [column(400 - 40 * i, 560, 960, f"下{i}") for i in range(4)]
+    layout = analyse(bottom + top)
+    assert [ln.text for ln in layout.lines] == [f"上{i}" for i in range(4)] + [
+        f"下{i}" for i in range(4)
+    ]
+    assert len(layout.blocks) == 2
+    assert layout.direction == "vertical-rl"
+
+
+def test_horizontal_paragraphs_top_to_bottom_and_columns_left_to_right() -> None:
+    left = [row(100 + 40 * i, 100, 500, f"左{i}") for i in range(3)]
+    right = [row(100 + 40 * i, 600, 1000, f"右{i}") for i in range(3)]
+    layout = analyse(right + left)
+    assert [ln.text for ln in layout.lines] == ["左0", "左1", "左2", "右0", "右1", "右2"]
+    assert layout.direction == "horizontal"
+
+
+def test_fragments_of_one_row_are_joined_in_order() -> None:
+    lines = [
+        row(100, 312, 600, "的区别"),
+        row(100, 100, 300, "网络支付"),
+        row(140, 100, 600, "每一个"),
+    ]
+    assert texts(lines) == ["网络支付", "的区别", "每一个"]
+
+
+def test_headline_across_vertical_columns_comes_first_and_is_a_heading() -> None:
+    body = [column(500 - 40 * i, 200, 700, f"文{i}") for i in range(6)]
+    headline = row(100, 280, 540, "大標題", height=70)
+    layout = analyse([*body, headline])
+    assert layout.lines[0].text == "大標題"
+    assert layout.blocks[layout.lines[0].block].kind == "heading"
+    assert [ln.text for ln in layout.lines[1:]] == [f"文{i}" for i in range(6)]
+    assert layout.direction == "vertical-rl"
+
+
+def test_mixed_direction() -> None:
+    lines = [column(100, 0, 500, "一二三四五"), row(600, 0, 400, "六七八九十")]
+    assert page_direction(lines) == "mixed"
+    assert page_direction([]) == "horizontal"
+
+
+def test_page_text_joins_lines_of_a_block_and_separates_blocks() -> None:
+    top = [column(400 - 40 * i, 100, 500, f"上{i}") for i in range(2)]
+    bottom = [column(400 - 40 * i, 560, 960, f"下{i}") for i in range(2)]
+    layout = analyse(top + bottom)
+    page = OcrPage("p.png", 1, 1000, 1000, 0, layout.direction, layout.lines, layout.blocks, "t")
+    assert page.text == "上0\n上1\n\n下0\n下1"
+    assert OcrPage.from_dict(page.to_dict()) == page
+
+
+def test_two_page_vertical_spread_reads_right_page_first() -> None:
+    left = [column(900 - 40 * i, 100, 900, f"左{i}") for i in range(6)]
+    right = [column(1900 - 40 * i, 100, 900, f"右{i}") for i in range(6)]
+    lines = left + right
+    assert find_gutter(lines, 2000) is not None
+    order = [ln.text for ln in analyse_page(lines, 2000).lines]
+    assert order == [f"右{i}" for i in range(6)] + [f"左{i}" for i in range(6)]
+
+
+def test_single_page_has_no_gutter() -> None:
+    lines = [row(100 + 40 * i, 100, 1900, f"行{i}") for i in range(12)]
+    assert find_gutter(lines, 2000) is None
+
+
+def test_empty_and_blank_text_lines() -> None:
+    layout = analyse([row(0, 0, 100, "  ")])
+    assert layout.lines == () and layout.blocks == ()

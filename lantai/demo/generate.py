@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import re
 import string
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,6 +55,7 @@ from importlib import resources
 from pathlib import Path
 
 from lantai.errors import ConfigError
+from lantai.indexer.model import safe_filename
 
 __all__ = [
     "CATALOG_HEADERS",
@@ -81,8 +81,6 @@ TEXT_SHARE = 0.70
 TEXT_MIN_CHARS = 150
 TEXT_MAX_CHARS = 1500
 
-# Same rule as lantai.indexer.catalog_import.safe_filename, which reads these files back.
-_UNSAFE_FILENAME_CHARS = re.compile(r'[/\\:*?"<>|\s]')
 
 
 @dataclass(frozen=True)
@@ -101,11 +99,6 @@ class SampleArchive:
     def text_path(self, archive_id: str) -> Path:
         """Where the full text of the record ``archive_id`` is (or would be) stored."""
         return self.text_dir / text_filename(archive_id)
-
-
-def safe_filename(archive_id: str) -> str:
-    """Return ``archive_id`` with characters unsafe in file names replaced by ``_``."""
-    return _UNSAFE_FILENAME_CHARS.sub("_", archive_id)
 
 
 def text_filename(archive_id: str) -> str:

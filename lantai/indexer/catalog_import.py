@@ -29,6 +29,7 @@ from lantai.indexer.model import (
     OpenStatus,
     Record,
     parse_archival_code,
+    safe_filename,
 )
 
 #: Header (Chinese label, variant or English name) → Record field.
@@ -398,11 +399,6 @@ def _build(values: dict[str, str], fields: dict[str, str | None], file: str, row
 
 def _split_list(text: str) -> tuple[str, ...]:
     return tuple(p for p in _LIST_SPLIT.split(text) if p) if text else ()
-
-
-def safe_filename(archival_code: str) -> str:
-    """File name stem of a record's text: characters unsafe in file names become ``_``."""
-    return re.sub(r'[/\\:*?"<>|\s]', "_", archival_code)
 
 
 def load_text(text_dir: Path, archival_code: str) -> tuple[str, ...] | None:

@@ -45,7 +45,8 @@ def fuse(
     try:
         chosen = FusionMethod(method)
     except ValueError:
-        raise ConfigError(f"setting 'search.fusion' must be weighted or rrf, got {method!r}")
+        raise ConfigError(
+            f"setting 'search.fusion' must be weighted or rrf, got {method!r}") from None
     combined: dict[str, float] = {}
     if chosen is FusionMethod.RRF:
         for ranked in (lexical, dense):

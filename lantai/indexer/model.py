@@ -222,6 +222,15 @@ class Record:
         return replace(self, pages=pages, images=images or self.images)
 
 
+_UNSAFE_IN_FILENAMES = re.compile(r'[/\\:*?"<>|\s]')
+
+
+def safe_filename(archival_code: str) -> str:
+    """File (or folder) name of a record's text or OCR output: characters unsafe in file
+    names (``/ \\ : * ? " < > |`` and whitespace) become ``_``; ``·`` is kept."""
+    return _UNSAFE_IN_FILENAMES.sub("_", archival_code)
+
+
 #: DA/T 18 label of each field, as shown in the UI and accepted as a column header.
 FIELD_LABELS: dict[str, str] = {
     "archival_code": "档号", "fonds": "全宗号", "fonds_name": "全宗名称",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lantai.errors import ConfigError, LantaiError, require
+from lantai.indexer.model import safe_filename
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"})
 PDF_SUFFIXES = frozenset({".pdf"})
@@ -28,7 +29,6 @@ UNLINKED = "_unlinked"
 _CODE_RE = re.compile(
     r"[A-Za-z]{0,3}\d{1,6}[A-Za-z]?(?:-[0-9A-Za-z]+(?:[·•‧・.][0-9A-Za-z]+)*){1,5}"
 )
-_UNSAFE = re.compile(r'[/\\:*?"<>|\s]')
 
 
 class PageLoadError(LantaiError):
@@ -52,9 +52,9 @@ class PageRef:
 
 
 def safe_name(record_id: str) -> str:
-    """Folder name for a record: characters unsafe in file names become ``_`` (as the demo's
-    text files do), so ``C038-001-014-003/1`` → ``C038-001-014-003_1``."""
-    return _UNSAFE.sub("_", record_id)
+    """Folder name for a record (the catalog's rule, so the indexer finds it):
+    ``C038-001-014-003/1`` → ``C038-001-014-003_1``."""
+    return safe_filename(record_id)
 
 
 def find_archival_code(name: str) -> str | None:

@@ -1,6 +1,6 @@
 """Keyword retrieval quality on the shared sets (and our Jingbao development queries).
 
-    python bench/keyword/quality.py [--sets cmrc2018,drcd,drcd-s2t,jingbao] [--set search.word_weight=0]
+    python bench/keyword/quality.py [--sets cmrc2018,drcd,jingbao] [--set search.title_weight=2]
 
 Prints one line per set: nDCG@10, Recall@100, MRR@10, latency. ``drcd-simplified`` runs the
 DRCD (traditional) set with every query converted to simplified first, as mainland users type.

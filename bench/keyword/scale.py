@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import sys
@@ -103,12 +104,23 @@ def main() -> None:
     args = ap.parse_args()
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="lantai-scale-"))
     settings = load_settings(environ={}, overrides={"data_dir": data_dir})
-    records = list(generate(args.records))
-    text_bytes = sum(len(r.text.encode()) for r in records)
+    text_bytes = 0
+
+    def records() -> Iterator[Record]:  # streamed: a million records never sit in memory
+        nonlocal text_bytes
+        for record in generate(args.records):
+            text_bytes += len(record.text.encode())
+            yield record
+
     backend = create_backend(settings)
     started = time.perf_counter()
-    backend.upsert(records, batch_size=1000, workers=args.workers)
+    cpu_main = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    backend.upsert(records(), batch_size=1000, workers=args.workers)
     index_s = time.perf_counter() - started
+    cpu_main = time.process_time() - cpu_main
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_workers = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     opt_started = time.perf_counter()
     if hasattr(backend, "optimize"):
         backend.optimize()
@@ -118,19 +130,27 @@ def main() -> None:
     for q in queries[:20]:  # warm the page cache
         backend.search(SearchRequest(q))
     times = []
+    cpu_times = []
     totals = []
     for q in queries:
         t = time.perf_counter()
+        c = time.process_time()
         result = backend.search(SearchRequest(q))
+        cpu_times.append((time.process_time() - c) * 1000)
         times.append((time.perf_counter() - t) * 1000)
         totals.append(result.total)
     times.sort()
+    cpu_times.sort()
     report = {
         "records": args.records, "mean_text_bytes": round(text_bytes / args.records),
         "index_seconds": round(index_s, 1), "records_per_second": round(args.records / index_s),
         "optimize_seconds": round(optimize_s, 1), "disk_mb": round(size / 1e6, 1),
         "queries": len(queries), "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[int(0.95 * len(times))], 1), "max_ms": round(times[-1], 1),
+        "cpu_p50_ms": round(statistics.median(cpu_times), 1),
+        "cpu_p95_ms": round(cpu_times[int(0.95 * len(cpu_times))], 1),
+        "writer_cpu_ms_per_record": round(cpu_main * 1000 / args.records, 3),
+        "analysis_cpu_ms_per_record": round(cpu_workers * 1000 / args.records, 3),
         "median_hits": statistics.median(totals), "cpu_count": os.cpu_count(),
         "workers": args.workers, "load_avg_1m": round(os.getloadavg()[0], 1),
     }

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from lantai.indexer.embeddings.base import Embedder
 
 #: Index layout version; bump on any change to what is stored.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SearchMode(StrEnum):

@@ -112,12 +112,12 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
 def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, page: int,
                sort: str, mode: str, fonds: tuple[str, ...], staff: bool) -> None:
     """Search the index: words, "phrases", -exclude, 题名:…, 全宗:…, 1937..1945."""
+    from lantai.indexer.backends import create_backend
     from lantai.indexer.backends.base import Filters, SearchMode, SearchRequest, SortOrder
-    from lantai.indexer.service import open_backend
 
     settings = obj.settings()
     _require_index(settings)
-    with open_backend(settings) as backend:
+    with create_backend(settings, create=False) as backend:
         result = backend.search(SearchRequest(
             query=" ".join(query), page=page, size=size, sort=SortOrder(sort),
             mode=None if mode == "auto" else SearchMode(mode), filters=Filters(fonds=fonds),
@@ -251,9 +251,12 @@ def doctor_cmd(obj: _Context) -> None:
         if not path.exists():
             click.echo("index: none yet (run `lantai index CATALOG`)")
             return
-    from lantai.indexer.service import open_backend
+    from lantai.indexer.backends import create_backend
 
-    with open_backend(settings) as backend:
+    with create_backend(settings, create=False) as backend:
+        health = getattr(backend, "health", None)
+        if health is not None:
+            click.echo(f"{settings.backend}: {json.dumps(health(), ensure_ascii=False)}")
         click.echo(f"index: {backend.count(public=False)} records, "
                    f"{backend.count()} public; metadata {backend.metadata()}")
 

@@ -75,6 +75,9 @@ class ElasticsearchSettings:
     ca_certs: str = _setting("", "CA certificate file for TLS")
     index_prefix: str = _setting("lantai", "prefix of index and alias names")
     request_timeout: float = _setting(30.0, "seconds per request")
+    shards: int = _setting(1, "primary shards of new indices (see docs/elasticsearch.md)")
+    public_only: bool = _setting(
+        False, "read only the public alias (a front end whose API key can read nothing else)")
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,8 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.search.lexical_weight <= 1:
         raise ConfigError("setting 'search.lexical_weight' must be between 0 and 1")
     if s.search.fusion not in ("weighted", "rrf"):
-        raise ConfigError(f"setting 'search.fusion' must be weighted or rrf, got {s.search.fusion!r}")
+        raise ConfigError(
+            f"setting 'search.fusion' must be weighted or rrf, got {s.search.fusion!r}")
     for name in ("default_size", "max_size", "max_page", "snippet_chars", "and_max_terms",
                  "candidates"):
         if getattr(s.search, name) < 1:

@@ -50,6 +50,7 @@ def _elasticsearch(settings: Settings, request: pytest.FixtureRequest) -> Search
     import dataclasses
     import uuid
 
+    pytest.importorskip("elasticsearch", reason="pip install 'lantai[elasticsearch]'")
     try:
         from lantai.indexer.backends.elasticsearch import ElasticsearchBackend
     except ImportError as exc:

@@ -168,6 +168,15 @@ class Record:
         return self.open_status is OpenStatus.OPEN
 
     @property
+    def date_span(self) -> tuple[int | None, int | None]:
+        """yyyymmdd bounds used by date filters; a record with only a 年度 spans that year.
+        Every backend filters on these, so they select the same records."""
+        d0, d1 = self.date_start, self.date_end
+        if d0 is None and self.year is not None:
+            d0, d1 = self.year * 10000 + 101, self.year * 10000 + 1231
+        return d0, d1 if d1 is not None else d0
+
+    @property
     def decade(self) -> int | None:
         """Decade for the 年代 facet, from the normalised date, else 年度."""
         year = self.date_start // 10000 if self.date_start else self.year

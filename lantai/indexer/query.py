@@ -19,6 +19,7 @@ sentence) is ranked OR-style instead of requiring every term. Backends compile a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -258,6 +259,26 @@ def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
         highlight=tuple(dict.fromkeys([*(w for w in words if len(w) >= 2),
                                        *(c.normalized for c in kept)])) or base.highlight,
     )
+
+
+def choose_candidates(kinds: Mapping[str, Sequence[str]], freq: Mapping[str, int],
+                      budget: int) -> dict[str, list[str]]:
+    """Candidate terms of an OR-ranked plan, per kind (bi, uni, w): the rarest term, then the
+    next rarest while their document frequencies stay within ``budget``. Rare terms dominate
+    BM25, so scoring only records that hold one of them keeps the top of the ranking while
+    skipping the records that share nothing but common characters (every backend uses it)."""
+    ranked = sorted(((freq.get(t, 0), k, t) for k, tokens in kinds.items() for t in tokens),
+                    key=lambda x: (x[0], x[2]))
+    chosen: dict[str, list[str]] = {}
+    total = 0
+    for count, kind, token in ranked:
+        if count == 0:
+            continue
+        if chosen and total + count > budget:
+            break
+        chosen.setdefault(kind, []).append(token)
+        total += count
+    return chosen
 
 
 def _dedupe(clauses: list[Clause]) -> list[Clause]:

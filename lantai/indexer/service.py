@@ -80,7 +80,11 @@ def index_catalog(
             records = _progress(records, "indexing", unit="rec")
         if workers is None:
             workers = os.cpu_count() or 1
-        result = backend.upsert(records, batch_size=1000, workers=workers)
+        rebuild_into = getattr(backend, "rebuild", None)
+        if rebuild and rebuild_into is not None:  # fills a new index, then swaps aliases
+            result = rebuild_into(records, batch_size=1000, workers=workers)
+        else:
+            result = backend.upsert(records, batch_size=1000, workers=workers)
         if hasattr(backend, "optimize") and result.indexed > 10_000:
             backend.optimize()
     finally:

@@ -45,7 +45,7 @@ from lantai.indexer.backends.base import (
     VectorHit,
 )
 from lantai.indexer.model import OpenStatus, Record
-from lantai.indexer.query import Clause, Field, QueryPlan
+from lantai.indexer.query import Clause, Field, QueryPlan, choose_candidates
 
 if TYPE_CHECKING:
     from lantai.indexer.backends.embedded_vectors import PassageIndex
@@ -66,10 +66,6 @@ _FIELD_COLUMNS: dict[Field, dict[str, str]] = {
     Field.META: {"uni": "meta_uni", "bi": "meta_bi"},
     Field.CREATOR: {"uni": "creator_uni", "bi": "creator_bi"},
 }
-#: Backends without document-frequency planning (Elasticsearch) let OR-ranked queries of up to
-#: this many distinct characters also match on single characters (short relaxed queries over
-#: literary Chinese need it: recall@100 0.69 vs 0.47 on the Jingbao set).
-OR_UNIT_MATCH_LIMIT = 8
 #: Postings budget of an OR-ranked query's candidate terms (see :func:`fts_expression`).
 OR_CANDIDATE_BUDGET = 5_000
 _FACET_COLUMNS = {"fonds": "fonds", "decade": "decade", "category": "category",
@@ -138,17 +134,7 @@ def fts_expression(
         everything = [e for e in (_any_expr(k, t) for k, t in kinds.items()) if e]
         if df is not None:
             freq = df([t for tokens in kinds.values() for t in tokens])
-            ranked = sorted(((freq.get(t, 0), k, t) for k, tokens in kinds.items()
-                             for t in tokens), key=lambda x: (x[0], x[2]))
-            chosen: dict[str, list[str]] = {}
-            total = 0
-            for count, kind, token in ranked:
-                if count == 0:
-                    continue
-                if chosen and total + count > budget:
-                    break  # the rarest term always counts; then stay within the budget
-                chosen.setdefault(kind, []).append(token)
-                total += count
+            chosen = choose_candidates(kinds, freq, budget)
             candidates = [e for e in (_any_expr(k, t) for k, t in chosen.items()) if e]
             if not candidates:
                 return "\"\"", None  # no query term occurs anywhere: match nothing
@@ -635,13 +621,10 @@ def _filter_sql(request: SearchRequest) -> tuple[list[str], list[Any]]:
 
 
 def _record_columns(record: Record) -> tuple[Any, ...]:
-    d0, d1 = record.date_start, record.date_end
-    if d0 is None and record.year is not None:
-        d0, d1 = record.year * 10000 + 101, record.year * 10000 + 1231
+    d0, d1 = record.date_span
     return (record.archival_code, record.fonds, record.fonds_name, record.category,
             record.year, record.decade, record.creator, record.retention,
-            record.open_status.value, d0, d1 if d1 is not None else d0, record.title,
-            _encode(record))
+            record.open_status.value, d0, d1, record.title, _encode(record))
 
 
 def _encode(record: Record) -> bytes:

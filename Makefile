@@ -1,10 +1,12 @@
 # Two commands on a fresh machine:
-#   make demo   — set everything up, build the sample archive, index it and serve it
+#   make demo   — set everything up, build the sample archive, index it and search it
 #   make test   — set everything up and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= all,dev
+comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -13,13 +15,12 @@ export TRANSFORMERS_OFFLINE := 1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-comma := ,
-setup: $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+setup: $(STAMP)
 
 demo: setup
 	$(BIN)/lantai --data-dir lantai-data/demo demo

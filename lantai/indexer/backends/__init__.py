@@ -27,12 +27,27 @@ def create_backend(settings: Settings, **kwargs: object) -> SearchBackend:
     target = BACKENDS.get(settings.backend)
     if target is None:
         raise ConfigError(f"unknown backend {settings.backend!r}; choose from {sorted(BACKENDS)}")
-    if "embedder" not in kwargs and settings.embedding.enabled:
+    if "embedder" not in kwargs and (settings.embedding.enabled or _has_vectors(settings)):
         kwargs["embedder"] = create_configured_embedder(settings)
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     backend: SearchBackend = cls(settings, **kwargs)
     return backend
+
+
+def _has_vectors(settings: Settings) -> bool:
+    """Whether the embedded index on disk was built with passage vectors (then searching it
+    needs the embedder too, and the index checks it is the same model)."""
+    import json
+    from pathlib import Path
+
+    meta = Path(settings.data_dir) / "index.json"
+    if settings.backend != "embedded" or not meta.is_file():
+        return False
+    try:
+        return "embedding" in json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
 
 
 def create_configured_embedder(settings: Settings):  # type: ignore[no-untyped-def]

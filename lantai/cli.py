@@ -178,8 +178,18 @@ def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: 
 
         transform = opencc.OpenCC("t2s").convert
     settings = obj.settings(**({"embedding.enabled": True} if mode != "keyword" else {}))
+    factory = None
+    if mode != "keyword":  # one embedder (and one converted-model cache) for the temp index
+        from lantai.indexer.backends import create_backend, create_configured_embedder
+
+        embedder = create_configured_embedder(settings)
+
+        def factory(s: Settings) -> Any:
+            return create_backend(s, embedder=embedder)
+
     metrics = evaluate(settings, corpus, queries, qrels, run_path, mode=SearchMode(mode),
-                       k=k, transform=transform, progress=sys.stderr.isatty())
+                       k=k, transform=transform, progress=sys.stderr.isatty(),
+                       backend_factory=factory)
     click.echo(metrics.as_text())
     click.echo(f"run: {run_path}")
 

@@ -48,7 +48,10 @@ class SearchSettings:
     max_page: int = _setting(500, "deepest page a caller may ask for")
     snippet_chars: int = _setting(120, "length of a text snippet around the hits")
     fusion: str = _setting("weighted", "hybrid fusion: weighted | rrf")
-    lexical_weight: float = _setting(0.7, "weight of BM25 in weighted fusion (dense: 1 − this)")
+    lexical_weight: float = _setting(
+        0.4, "weight of BM25 in weighted fusion for keyword-style queries (dense: 1 − this)")
+    question_lexical_weight: float = _setting(
+        0.7, "weight of BM25 in weighted fusion for questions (OR-ranked queries)")
     candidates: int = _setting(100, "results taken from each list before fusion")
 
 
@@ -269,8 +272,9 @@ def _validate(s: Settings) -> None:
     for name in ("title_weight", "body_weight", "meta_weight", "word_weight", "unigram_weight"):
         if getattr(s.search, name) < 0:
             raise ConfigError(f"setting 'search.{name}' must be ≥ 0")
-    if not 0 <= s.search.lexical_weight <= 1:
-        raise ConfigError("setting 'search.lexical_weight' must be between 0 and 1")
+    for name in ("lexical_weight", "question_lexical_weight"):
+        if not 0 <= getattr(s.search, name) <= 1:
+            raise ConfigError(f"setting 'search.{name}' must be between 0 and 1")
     if s.search.fusion not in ("weighted", "rrf"):
         raise ConfigError(
             f"setting 'search.fusion' must be weighted or rrf, got {s.search.fusion!r}")

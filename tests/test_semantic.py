@@ -5,6 +5,7 @@ SQLite commit and the vector commit leaves a consistent index."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -263,10 +264,15 @@ def test_model_mismatch_is_refused(loaded: EmbeddedBackend, open_backend: Opener
         assert wanted in message
 
 
-def test_index_without_vectors_adopts_the_model(open_backend: Opener) -> None:
-    open_backend("fake:32").close()  # opened, nothing written
+def test_index_without_vectors_adopts_the_model(open_backend: Opener,
+                                               sample_records: list[Record]) -> None:
+    open_backend("fake:32").close()  # opened, nothing written: no model recorded yet
     backend = open_backend("fake:64")
-    assert backend.metadata()["embedding"]["dim"] == 64
+    assert "embedding" not in backend.metadata()
+    backend.upsert(sample_records[:2])
+    assert backend.metadata()["embedding"] == {"model": "fake-char-ngram-v1/dim=64", "dim": 64}
+    index_json = json.loads((Path(backend.path).parent / "index.json").read_text("utf-8"))
+    assert index_json["embedding"]["dim"] == 64
 
 
 def test_reopen_keeps_passages_and_vectors(loaded: EmbeddedBackend, open_backend: Opener) -> None:

@@ -36,10 +36,15 @@ class IndexOutcome:
 def open_backend(settings: Settings, *, rebuild: bool = False) -> SearchBackend:
     """Open (or create) the configured backend; ``rebuild`` starts the index afresh."""
     if rebuild and settings.backend == "embedded":
+        import shutil
+
+        from lantai.indexer.backends.embedded_vectors import vectors_dir
+
         for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.json"):
             path = Path(settings.data_dir) / name
             if path.exists():
                 path.unlink()
+        shutil.rmtree(vectors_dir(Path(settings.data_dir)), ignore_errors=True)
     return create_backend(settings)
 
 

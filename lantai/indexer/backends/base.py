@@ -347,7 +347,9 @@ class SearchBackend(ABC):
             facets_raw = {n: [(v.value, v.count) for v in vs] for n, vs in lexical.facets.items()}
             ranked = fuse([(h.record_id, h.score) for h in lexical.hits],
                           [(h.record.archival_code, h.score) for h in dense],
-                          method=limits.fusion, lexical_weight=limits.lexical_weight)
+                          method=limits.fusion,
+                          lexical_weight=(limits.question_lexical_weight if plan.is_or
+                                          else limits.lexical_weight))
             total = max(lexical.total, len(ranked))
         hits = []
         for code, score in ranked[page_start:page_end]:

@@ -174,8 +174,6 @@ class EmbeddedBackend(SearchBackend):
 
     def _knn(self, request: SearchRequest, plan: QueryPlan, vector: np.ndarray,
              k: int) -> list[VectorHit]:
-        from lantai.indexer.backends.base import VectorHit
-
         if self._passages is None:
             return super()._knn(request, plan, vector, k)
         # The same restrictions as keyword search, applied before ranking: filters (with the
@@ -231,6 +229,8 @@ class EmbeddedBackend(SearchBackend):
         return self._conns
 
     def close(self) -> None:
+        if getattr(self, "_passages", None) is not None:
+            self._passages.close()
         for conn in self._all_conns():
             conn.close()
         self._conns = []

@@ -10,7 +10,8 @@ Layout, next to ``index.sqlite``:
 * ``<data_dir>/vectors/``: the vector store (float16, exact search for small archives, a usearch
   HNSW graph above its threshold), keyed by passage id;
 * ``meta`` key ``embedding``: ``{"model": model_id, "dim": dim}`` of the embedder that built the
-  vectors. Opening the index with another model raises :class:`IndexMismatch` naming both.
+  vectors, written in the transaction of the first ones. Opening an index that holds vectors
+  with another model raises :class:`IndexMismatch` naming both.
 
 Crash consistency. SQLite and the vector files cannot commit atomically together, so the
 order is fixed: passages and journal rows are written inside the record's SQLite transaction;
@@ -35,6 +36,7 @@ passages and of vectors disagree. It runs under SQLite's write lock, so it never
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -110,6 +112,8 @@ class PassageIndex:
         self._cache: OrderedDict[tuple[Any, ...], tuple[Any, tuple[int, int], np.ndarray]] = (
             OrderedDict())
         self._cache_lock = threading.Lock()
+        self._record_model = False  # write the model into ``meta`` with the next passages
+        self._model_in_txn = False
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -142,8 +146,6 @@ class PassageIndex:
                 f"configured with {embedder.model_id!r} (dimension {embedder.dim}); set "
                 f"embedding.model back, or rebuild the index with `lantai index --rebuild "
                 f"--embeddings CATALOG`")
-        if stored != wanted:
-            backend.set_metadata(META_KEY, wanted)
         if has_passages and VectorStore.exists(directory):
             store = VectorStore.open(directory, dim=embedder.dim)
         else:
@@ -151,6 +153,9 @@ class PassageIndex:
             # is stale; this new store replaces it at its first commit.
             store = VectorStore(directory, embedder.dim, ann_threshold=ANN_THRESHOLD)
         index = cls(backend, embedder, store)
+        # The model is recorded with the first vectors (in their transaction), so an index
+        # says it was built with a model exactly when it holds that model's vectors.
+        index._record_model = stored != wanted
         if index._needs_repair(conn):
             index.repair()
         return index
@@ -172,6 +177,11 @@ class PassageIndex:
         if n == 0:
             return
         self._begin_flight()
+        if self._record_model and not self._model_in_txn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_KEY, json.dumps(
+                {"model": self._embedder.model_id, "dim": self._embedder.dim},
+                ensure_ascii=False)))
+            self._model_in_txn = True
         for i in range(n):
             cur = conn.execute(
                 "INSERT INTO passages (record, page, char_start, char_end) VALUES (?, ?, ?, ?)",
@@ -196,6 +206,9 @@ class PassageIndex:
 
     def commit(self) -> None:
         """Persist the vectors of the transaction the caller just committed to SQLite."""
+        if self._model_in_txn:
+            self._record_model = self._model_in_txn = False
+            self._backend._write_json_metadata(self._backend._conn())
         if not self._pending:
             self._end_flight()
             return
@@ -225,6 +238,7 @@ class PassageIndex:
     def rollback(self) -> None:
         """The caller's transaction was rolled back: forget its passages."""
         self._pending = {}
+        self._model_in_txn = False
         self._end_flight()
 
     # -- reading ---------------------------------------------------------------------------

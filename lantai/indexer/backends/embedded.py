@@ -24,6 +24,7 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -320,38 +321,35 @@ class EmbeddedBackend(SearchBackend):
 
     def _write_analysed(self, batch: list[_Analysed],
                         vectors: list[PassageVectors] | None = None) -> int:
+        with self._transaction() as conn:
+            for i, (record, tokens, columns) in enumerate(batch):
+                old = self._find(conn, record.archival_code)
+                rowid = None
+                if old is not None:
+                    rowid = old[0]
+                    self._remove_row(conn, *old)
+                cur = conn.execute(
+                    "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
+                    "decade, creator, retention, open_status, d0, d1, title) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (rowid, *columns[:-1]))
+                rowid = int(cur.lastrowid or 0)
+                conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
+                             (rowid, columns[-1]))
+                conn.execute(
+                    f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) "
+                    f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
+                if self._passages is not None and vectors is not None:
+                    self._passages.write(conn, rowid, vectors[i])
+        return len(batch)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the passage vectors commit after SQLite or roll back."""
         conn = self._conn()
-        written = 0
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for i, (record, tokens, columns) in enumerate(batch):
-                    old = conn.execute("SELECT r.rowid, d.data FROM records r "
-                                       "JOIN record_data d ON d.rowid = r.rowid WHERE r.code = ?",
-                                       (record.archival_code,)).fetchone()
-                    if old is not None:
-                        self._delete_tokens(conn, old[0], _decode(old[1]))
-                        rowid = old[0]
-                        conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
-                        conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
-                        if self._passages is not None:
-                            self._passages.remove(conn, rowid)
-                    else:
-                        rowid = None
-                    cur = conn.execute(
-                        "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
-                        "decade, creator, retention, open_status, d0, d1, title) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (rowid, *columns[:-1]))
-                    rowid = cur.lastrowid
-                    conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
-                                 (rowid, columns[-1]))
-                    conn.execute(
-                        f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) "
-                        f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
-                    if self._passages is not None and vectors is not None:
-                        self._passages.write(conn, rowid, vectors[i])
-                    written += 1
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -360,7 +358,20 @@ class EmbeddedBackend(SearchBackend):
                 raise
             if self._passages is not None:
                 self._passages.commit()
-        return written
+
+    @staticmethod
+    def _find(conn: sqlite3.Connection, code: str) -> tuple[int, bytes] | None:
+        row = conn.execute("SELECT r.rowid, d.data FROM records r JOIN record_data d "
+                           "ON d.rowid = r.rowid WHERE r.code = ?", (code,)).fetchone()
+        return None if row is None else (int(row[0]), row[1])
+
+    def _remove_row(self, conn: sqlite3.Connection, rowid: int, data: bytes) -> None:
+        """Delete a stored record: its tokens (re-analysed), rows and passages."""
+        self._delete_tokens(conn, rowid, _decode(data))
+        conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
+        if self._passages is not None:
+            self._passages.remove(conn, rowid)
 
     def _delete_tokens(self, conn: sqlite3.Connection, rowid: int, record: Record) -> None:
         tokens = token_row(record, self.analyzer)
@@ -369,31 +380,13 @@ class EmbeddedBackend(SearchBackend):
             f"VALUES ('delete', ?{', ?' * len(COLUMNS)})", (rowid, *tokens))
 
     def delete(self, archival_codes: Sequence[str]) -> int:
-        conn = self._conn()
         removed = 0
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for code in archival_codes:
-                    old = conn.execute("SELECT r.rowid, d.data FROM records r "
-                                       "JOIN record_data d ON d.rowid = r.rowid WHERE r.code = ?",
-                                       (code,)).fetchone()
-                    if old is None:
-                        continue
-                    self._delete_tokens(conn, old[0], _decode(old[1]))
-                    conn.execute("DELETE FROM records WHERE rowid = ?", (old[0],))
-                    conn.execute("DELETE FROM record_data WHERE rowid = ?", (old[0],))
-                    if self._passages is not None:
-                        self._passages.remove(conn, old[0])
+        with self._transaction() as conn:
+            for code in archival_codes:
+                old = self._find(conn, code)
+                if old is not None:
+                    self._remove_row(conn, *old)
                     removed += 1
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                if self._passages is not None:
-                    self._passages.rollback()
-                raise
-            if self._passages is not None:
-                self._passages.commit()
         return removed
 
     def optimize(self) -> None:

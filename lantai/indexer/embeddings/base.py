@@ -23,11 +23,24 @@ class Embedder(ABC):
     model_id: str
     dim: int
 
-    @abstractmethod
     def embed_documents(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
     ) -> np.ndarray:
-        """Vectors for passages, shape ``(len(texts), dim)``, rows in input order."""
+        """Vectors for passages, shape ``(len(texts), dim)``, rows in input order.
+
+        Batches ``texts`` (with a progress bar when asked) through :meth:`_embed_batch`;
+        implementations whose library batches by itself override this instead.
+        """
+        if not texts:
+            return empty(self.dim)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start, chunk in batched(texts, batch_size, progress=progress, desc="embedding"):
+            out[start : start + len(chunk)] = self._embed_batch(chunk)
+        return out
+
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised vectors of one batch of passages."""
+        raise NotImplementedError(f"{type(self).__name__} must embed passages")
 
     @abstractmethod
     def embed_query(self, text: str) -> np.ndarray:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from lantai.errors import ConfigError, require
-from lantai.indexer.embeddings.base import Embedder, batched, empty, l2_normalize
+from lantai.indexer.embeddings.base import Embedder, l2_normalize
 from lantai.indexer.embeddings.convert import (
     MANIFEST_FILE,
     MODEL_FILE,
@@ -134,16 +134,9 @@ class OnnxE5Embedder(Embedder):
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def embed_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
-    ) -> np.ndarray:
-        """Passage vectors; ``batch_size`` texts are tokenised and dispatched at a time."""
-        if not texts:
-            return empty(self.dim)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start, chunk in batched(texts, batch_size, progress=progress, desc="embedding"):
-            out[start : start + len(chunk)] = self._embed([PASSAGE_PREFIX + t for t in chunk])
-        return out
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """One batch of passages, tokenised and dispatched together."""
+        return self._embed([PASSAGE_PREFIX + t for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
         ids = self._tokenizer.content_ids([QUERY_PREFIX + text])[0]

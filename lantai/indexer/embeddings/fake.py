@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lantai.indexer.embeddings.base import Embedder, batched, empty, l2_normalize
+from lantai.indexer.embeddings.base import Embedder, l2_normalize
 
 DEFAULT_DIM = 64
 
@@ -27,16 +27,8 @@ class FakeEmbedder(Embedder):
         self.dim = dim
         self.model_id = f"fake-char-ngram-v1/dim={dim}"
 
-    def embed_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
-    ) -> np.ndarray:
-        if not texts:
-            return empty(self.dim)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start, chunk in batched(texts, batch_size, progress=progress, desc="embedding"):
-            for i, text in enumerate(chunk):
-                out[start + i] = self._vector(text)
-        return out
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(text) for text in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)

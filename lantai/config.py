@@ -38,7 +38,7 @@ class SearchSettings:
     title_weight: float = _setting(2.0, "BM25 weight of 题名 token streams")
     body_weight: float = _setting(1.0, "BM25 weight of full-text token streams")
     meta_weight: float = _setting(2.0, "BM25 weight of 责任者/主题词/人名/文号/附注 streams")
-    word_weight: float = _setting(1.0, "relative weight of the jieba word stream vs bigrams")
+    word_weight: float = _setting(1.5, "relative weight of the jieba word stream vs bigrams")
     unigram_weight: float = _setting(1.0, "relative weight of character unigrams vs bigrams")
     and_max_terms: int = _setting(
         6, "queries that segment into more terms than this are ranked OR-style (questions)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,5 +119,3 @@ def _progress(items: Iterable[T], desc: str, unit: str) -> Iterator[T]:
 
     yield from tqdm(items, desc=desc, unit=unit, dynamic_ncols=True)
 
-
-ProgressFactory = Callable[[Iterable[T], str, str], Iterator[T]]

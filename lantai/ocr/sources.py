@@ -10,7 +10,6 @@ manifest CSV with columns ``档号,文件``; files with no 档号 go to ``_unlin
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lantai.errors import ConfigError, LantaiError, require
+from lantai.files import sha256_file
 from lantai.indexer.model import safe_filename
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"})
@@ -176,11 +176,7 @@ def plan_pages(
 
 def file_digest(path: str) -> str:
     """SHA-256 of a file's bytes (the cache key's content part)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def load_page(ref: PageRef, dpi: int = 300) -> Any:

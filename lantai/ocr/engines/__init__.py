@@ -18,6 +18,18 @@ def _ppocr() -> OcrEngine:
     return PpocrEngine()
 
 
+def _ppocr_v5() -> OcrEngine:
+    from lantai.ocr.engines.ppocr import PpocrEngine, PpocrSettings
+
+    return PpocrEngine(PpocrSettings(models="v5-mobile"))
+
+
+def _paddleocr() -> OcrEngine:
+    from lantai.ocr.engines.paddle_api import PaddleApiEngine
+
+    return PaddleApiEngine()
+
+
 def _tesseract() -> OcrEngine:
     from lantai.ocr.engines.tesseract import TesseractEngine
 
@@ -32,6 +44,8 @@ def _tesseract_vert() -> OcrEngine:
 
 ENGINES: dict[str, Callable[[], OcrEngine]] = {
     "ppocr": _ppocr,
+    "ppocr-v5": _ppocr_v5,
+    "paddleocr": _paddleocr,
     "tesseract": _tesseract,
     "tesseract-vert": _tesseract_vert,
 }

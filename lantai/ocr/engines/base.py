@@ -35,6 +35,12 @@ class OcrEngine(ABC):
     def recognize(self, image: Any) -> list[RawLine]:
         """Recognise all text lines on ``image`` (H×W or H×W×3 uint8 numpy array)."""
 
+    def orientation(self, image: Any) -> int:
+        """Clockwise quarter turns (0–3) that make ``image`` upright; 0 when the engine cannot
+        tell. The pipeline turns the page before :meth:`recognize`."""
+        del image
+        return 0
+
     def describe(self) -> str:
         """Engine name plus the settings that change its output (part of the cache key)."""
         return self.name

@@ -111,3 +111,60 @@ def test_single_page_has_no_gutter() -> None:
 def test_empty_and_blank_text_lines() -> None:
     layout = analyse([row(0, 0, 100, "  ")])
     assert layout.lines == () and layout.blocks == ()
+
+
+def test_printed_rule_keeps_side_by_side_articles_apart() -> None:
+    # two articles' columns sit a normal column pitch apart, only a vertical rule between them:
+    # without the rule they are one block read straight through, with it two blocks
+    right = [column(x, 100, 500, f"右{i}") for i, x in enumerate((400, 360, 320))]
+    left = [column(x, 100, 500, f"左{i}") for i, x in enumerate((280, 240, 200))]
+    rule = (314, 90, 316, 510)
+    assert len(analyse(right + left).blocks) == 1
+    with_rule = analyse(right + left, [rule])
+    assert len(with_rule.blocks) == 2
+    assert [ln.text for ln in with_rule.lines] == ["右0", "右1", "右2", "左0", "左1", "左2"]
+
+
+def test_tiers_are_read_one_after_the_other() -> None:
+    # an article set in two tiers of short columns, with a subheading column running the whole
+    # height at its right: the subheading first, then the upper tier, then the lower tier
+    # (reading column by column would interleave the tiers)
+    lines = [column(400, 100, 520, "題")]
+    lines += [column(x, 100, 300, f"上{i}") for i, x in enumerate((360, 320, 280))]
+    lines += [column(x, 320, 520, f"下{i}") for i, x in enumerate((360, 320, 280))]
+    assert texts(lines) == ["題", "上0", "上1", "上2", "下0", "下1", "下2"]
+
+
+def test_rule_across_tiers_cuts_where_boxes_touch() -> None:
+    # detector boxes of the two tiers overlap (no whitespace to cut at); a horizontal rule does
+    lines = [column(x, 100, 330, f"上{i}") for i, x in enumerate((360, 320, 280))]
+    lines += [column(x, 290, 520, f"下{i}") for i, x in enumerate((360, 320, 280))]
+    tiers = ["上0", "上1", "上2", "下0", "下1", "下2"]
+    assert texts(lines) != tiers  # column by column
+    assert [ln.text for ln in analyse(lines, [(270, 309, 400, 311)]).lines] == tiers
+
+
+def test_strokes_of_type_are_not_rules() -> None:
+    from lantai.ocr.layout import real_rules
+
+    lines = [column(300, 100, 500, "一")]
+    stroke = (314, 120, 316, 480)  # down the middle of the column
+    gutter = (340, 100, 342, 500)  # beside it
+    assert real_rules([stroke, gutter], lines) == [gutter]
+
+
+def test_find_rules_sees_a_broken_rule_and_not_the_type() -> None:
+    import pytest
+
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("cv2")
+    from lantai.ocr.preprocess import find_rules
+
+    page = np.full((400, 600), 255, np.uint8)
+    page[200:203, 50:280] = 0  # a worn rule, broken in the middle
+    page[200:203, 290:550] = 0
+    page[100:130:4, 60:90] = 0  # a "character": short strokes
+    rules = find_rules(page, unit=30)
+    assert len(rules) == 1  # one rule, joined across the break; the strokes are not rules
+    # morphology with an even-sized element may shift the ends by a pixel
+    assert all(abs(a - b) <= 1 for a, b in zip(rules[0], (50, 200, 549, 202), strict=True))

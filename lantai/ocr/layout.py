@@ -59,6 +59,14 @@ def _thickness(box: Box, vertical: bool) -> int:
     return max(1, (box[2] - box[0]) if vertical else (box[3] - box[1]))
 
 
+def body_size(lines: Sequence[RawLine]) -> float:
+    """The page's body type size: the median line thickness in pixels (0 without lines)."""
+    if not lines:
+        return 0.0
+    thick = sorted(_thickness(bbox_of(ln), ln.vertical) for ln in lines)
+    return float(thick[len(thick) // 2])
+
+
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
@@ -93,8 +101,75 @@ def _find(parent: list[int], i: int) -> int:
     return i
 
 
-def group_blocks(lines: Sequence[RawLine]) -> list[list[int]]:
-    """Indices of ``lines`` grouped into blocks (union-find over neighbouring line pairs)."""
+def _crosses(a: Box, b: Box, rule: Box) -> bool:
+    """Whether the segment between the centres of ``a`` and ``b`` passes through ``rule``."""
+    ax, ay = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    bx, by = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    # Liang–Barsky clipping of the segment against the rule's rectangle
+    t0, t1 = 0.0, 1.0
+    for p, q in (
+        (-(bx - ax), ax - rule[0]),
+        (bx - ax, rule[2] - ax),
+        (-(by - ay), ay - rule[1]),
+        (by - ay, rule[3] - ay),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return False
+    return True
+
+
+def _separated(a: Box, b: Box, rules: Sequence[Box]) -> bool:
+    """A printed rule runs between the two lines."""
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[2], b[2]), max(a[3], b[3])
+    return any(
+        r[0] <= x1 and r[2] >= x0 and r[1] <= y1 and r[3] >= y0 and _crosses(a, b, r)
+        for r in rules
+    )
+
+
+def real_rules(rules: Sequence[Box], lines: Sequence[RawLine]) -> list[Box]:
+    """The rules that are not strokes of type: a rule runs in the gutter between lines, so one
+    lying along the middle half of a text line of its own orientation (a column of closely set
+    characters whose strokes line up) is dropped."""
+    kept: list[Box] = []
+    cores: list[tuple[bool, Box]] = []
+    for ln in lines:
+        x0, y0, x1, y1 = bbox_of(ln)
+        if ln.vertical:
+            q = (x1 - x0) // 4
+            cores.append((True, (x0 + q, y0, x1 - q, y1)))
+        else:
+            q = (y1 - y0) // 4
+            cores.append((False, (x0, y0 + q, x1, y1 - q)))
+    for r in rules:
+        vertical = (r[3] - r[1]) > (r[2] - r[0])
+        length = max(1, (r[3] - r[1]) if vertical else (r[2] - r[0]))
+        inside = 0
+        for line_vertical, c in cores:
+            if line_vertical != vertical:
+                continue
+            if vertical and c[0] <= (r[0] + r[2]) / 2 <= c[2]:
+                inside += _overlap(r[1], r[3], c[1], c[3])
+            elif not vertical and c[1] <= (r[1] + r[3]) / 2 <= c[3]:
+                inside += _overlap(r[0], r[2], c[0], c[2])
+        if inside < 0.3 * length:
+            kept.append(r)
+    return kept
+
+
+def group_blocks(lines: Sequence[RawLine], rules: Sequence[Box] = ()) -> list[list[int]]:
+    """Indices of ``lines`` grouped into blocks (union-find over neighbouring line pairs);
+    two lines with a printed rule between them never join directly."""
     boxes = [bbox_of(ln) for ln in lines]
     thick = [_thickness(b, ln.vertical) for b, ln in zip(boxes, lines, strict=True)]
     parent = list(range(len(lines)))
@@ -107,7 +182,9 @@ def group_blocks(lines: Sequence[RawLine]) -> list[list[int]]:
                 break
             if lines[i].vertical != lines[j].vertical:
                 continue
-            if _same_block(boxes[i], boxes[j], lines[i].vertical, thick[i], thick[j]):
+            if _same_block(
+                boxes[i], boxes[j], lines[i].vertical, thick[i], thick[j]
+            ) and not (rules and _separated(boxes[i], boxes[j], rules)):
                 parent[_find(parent, i)] = _find(parent, j)
     groups: dict[int, list[int]] = {}
     for i in range(len(lines)):
@@ -141,27 +218,83 @@ def _cuts(items: list[tuple[Box, int]], axis: int) -> list[list[tuple[Box, int]]
     return groups
 
 
+def _rule_cut(
+    items: list[tuple[Box, int]], rules: Sequence[Box], direction: Direction
+) -> list[list[tuple[Box, int]]] | None:
+    """Split items at the printed rule that runs furthest across them (at least 60 % of their
+    extent), in reading order; None when no rule does. Items are assigned by their centre."""
+    box = _union_box([it[0] for it in items])
+    width, height = max(1, box[2] - box[0]), max(1, box[3] - box[1])
+    best: tuple[float, list[list[tuple[Box, int]]]] | None = None
+    for r in rules:
+        horizontal = (r[2] - r[0]) >= (r[3] - r[1])
+        if horizontal:
+            cover = _overlap(r[0], r[2], box[0], box[2]) / width
+            at, axis = (r[1] + r[3]) / 2, 1
+            inside = box[1] < at < box[3]
+        else:
+            cover = _overlap(r[1], r[3], box[1], box[3]) / height
+            at, axis = (r[0] + r[2]) / 2, 0
+            inside = box[0] < at < box[2]
+        if not inside or cover < 0.6 or (best is not None and cover <= best[0]):
+            continue
+        before = [it for it in items if (it[0][axis] + it[0][axis + 2]) / 2 < at]
+        after = [it for it in items if (it[0][axis] + it[0][axis + 2]) / 2 >= at]
+        if not before or not after:
+            continue
+        # bands read top to bottom; columns right to left on vertical pages
+        parts = [after, before] if axis == 0 and direction != "horizontal" else [before, after]
+        best = (cover, parts)
+    return best[1] if best else None
+
+
+def _peel(items: list[tuple[Box, int]], direction: Direction, most: int = 3) -> list[int]:
+    """Ids of up to ``most`` leading lines (rightmost on vertical pages, topmost on horizontal
+    ones) whose removal lets the rest be cut into bands: a subheading column running the whole
+    height of an article whose body is set in two tiers. Empty when peeling does not help."""
+    if len(items) <= 2:
+        return []
+    if direction == "horizontal":
+        ordered = sorted(items, key=lambda it: (it[0][1], it[0][0]))
+    else:
+        ordered = sorted(items, key=lambda it: (-it[0][2], it[0][1]))
+    for k in range(1, min(most, len(items) - 2) + 1):
+        if len(_cuts(ordered[k:], 1)) > 1:
+            return [it[1] for it in ordered[:k]]
+    return []
+
+
 def xy_cut(
     items: list[tuple[Box, int]],
     direction: Direction,
     fallback: Callable[[list[int]], list[int]] | None = None,
+    rules: Sequence[Box] = (),
 ) -> list[int]:
     """Order ids by recursive XY-cut.
 
     Horizontal bands are always read top to bottom; inside a band, vertical-rl pages read
-    right to left and horizontal pages left to right. Where no cut exists, ``fallback`` orders
-    the ids (default: a reading-direction sort of the boxes).
+    right to left and horizontal pages left to right. Where whitespace gives no cut, a printed
+    rule running across the items does; where neither exists, ``fallback`` orders the ids
+    (default: a reading-direction sort of the boxes).
     """
     if len(items) <= 1:
         return [it[1] for it in items]
     bands = _cuts(items, 1)
     if len(bands) > 1:
-        return [bid for band in bands for bid in xy_cut(band, direction, fallback)]
+        return [bid for band in bands for bid in xy_cut(band, direction, fallback, rules)]
+    # a column or row spanning stacked tiers hides the cut between them: read it first
+    lead = _peel(items, direction)
+    if lead:
+        rest = [it for it in items if it[1] not in lead]
+        return lead + xy_cut(rest, direction, fallback, rules)
+    parts = _rule_cut(items, rules, direction) if rules else None
+    if parts is not None:
+        return [bid for part in parts for bid in xy_cut(part, direction, fallback, rules)]
     cols = _cuts(items, 0)
     if len(cols) > 1:
         if direction != "horizontal":
             cols.reverse()
-        return [bid for col in cols for bid in xy_cut(col, direction, fallback)]
+        return [bid for col in cols for bid in xy_cut(col, direction, fallback, rules)]
     if fallback is not None:
         return fallback([it[1] for it in items])
     # no clean cut (overlapping boxes): fall back to a reading-direction sort
@@ -172,23 +305,28 @@ def xy_cut(
     return [it[1] for it in key]
 
 
-def _order_lines(lines: Sequence[RawLine], idx: list[int], vertical: bool) -> list[int]:
+def _order_lines(
+    lines: Sequence[RawLine], idx: list[int], vertical: bool, rules: Sequence[Box] = ()
+) -> list[int]:
     """Line order inside a block: XY-cut over the lines first, so two articles that ended up in
-    one block (stacked, with different column pitches) are read one after the other, then
-    column tracks where no cut exists. Boxes are narrowed across the line to half their
-    thickness first: detector boxes of small type overlap the neighbouring line, which would
-    hide the gaps XY-cut needs."""
+    one block (stacked, with different column pitches, or parted by a rule) are read one after
+    the other, then column tracks where no cut exists. Boxes are narrowed across the line to
+    half their thickness, and shortened at both ends, first: detector boxes of small type
+    overlap the neighbouring line and the next tier, which would hide the gaps XY-cut needs."""
     items: list[tuple[Box, int]] = []
     for i in idx:
         x0, y0, x1, y1 = bbox_of(lines[i])
+        # the detector grows every box by about a quarter of the type size on each side
         if vertical:
             q = (x1 - x0) // 4
-            items.append(((x0 + q, y0, x1 - q, y1), i))
+            e = min(q, (y1 - y0) // 4)
+            items.append(((x0 + q, y0 + e, x1 - q, y1 - e), i))
         else:
             q = (y1 - y0) // 4
-            items.append(((x0, y0 + q, x1, y1 - q), i))
+            e = min(q, (x1 - x0) // 4)
+            items.append(((x0 + e, y0 + q, x1 - e, y1 - q), i))
     direction: Direction = "vertical-rl" if vertical else "horizontal"
-    return xy_cut(items, direction, lambda ids: _order_in_block(lines, ids, vertical))
+    return xy_cut(items, direction, lambda ids: _order_in_block(lines, ids, vertical), rules)
 
 
 def _order_in_block(lines: Sequence[RawLine], idx: list[int], vertical: bool) -> list[int]:
@@ -251,17 +389,19 @@ def find_gutter(lines: Sequence[RawLine], width: int) -> int | None:
     return cut
 
 
-def analyse_page(lines: Sequence[RawLine], width: int) -> Layout:
+def analyse_page(lines: Sequence[RawLine], width: int, rules: Sequence[Box] = ()) -> Layout:
     """Layout of a whole page: a two-page spread is laid out page by page (right page first
-    on vertical-rl spreads, left first otherwise); anything else as one page."""
+    on vertical-rl spreads, left first otherwise); anything else as one page. ``rules`` are
+    printed rules (see :func:`lantai.ocr.preprocess.find_rules`) that separate blocks."""
     lines = [ln for ln in lines if ln.text.strip()]
+    rules = real_rules(rules, lines)
     cut = find_gutter(lines, width)
     if cut is None:
-        return analyse(lines)
+        return analyse(lines, rules)
     direction = page_direction(lines)
     halves = [
-        analyse([ln for ln in lines if bbox_of(ln)[2] <= cut]),
-        analyse([ln for ln in lines if bbox_of(ln)[2] > cut]),
+        analyse([ln for ln in lines if bbox_of(ln)[2] <= cut], rules),
+        analyse([ln for ln in lines if bbox_of(ln)[2] > cut], rules),
     ]
     if direction != "horizontal":
         halves.reverse()
@@ -299,13 +439,13 @@ def _drop_specks(lines: list[RawLine]) -> list[RawLine]:
     return kept
 
 
-def analyse(lines: Sequence[RawLine]) -> Layout:
+def analyse(lines: Sequence[RawLine], rules: Sequence[Box] = ()) -> Layout:
     """Blocks, reading order and direction for one page's raw lines."""
     lines = _drop_specks([ln for ln in lines if ln.text.strip()])
     if not lines:
         return Layout(lines=(), blocks=(), direction="horizontal")
     direction = page_direction(lines)
-    groups = group_blocks(lines)
+    groups = group_blocks(lines, rules)
     thick_all = sorted(_thickness(bbox_of(ln), ln.vertical) for ln in lines)
     median = thick_all[len(thick_all) // 2]
     items: list[tuple[Box, int]] = []
@@ -315,7 +455,7 @@ def analyse(lines: Sequence[RawLine]) -> Layout:
         items.append((box, gid))
         thick = sorted(_thickness(bbox_of(lines[i]), lines[i].vertical) for i in idx)
         kinds[gid] = "heading" if thick[len(thick) // 2] >= 1.6 * median else "text"
-    block_order = xy_cut(items, direction)
+    block_order = xy_cut(items, direction, rules=rules)
     box_of = dict((gid, box) for box, gid in items)
     out_lines: list[OcrLine] = []
     blocks: list[OcrBlock] = []
@@ -323,7 +463,7 @@ def analyse(lines: Sequence[RawLine]) -> Layout:
         idx = groups[gid]
         vertical = lines[idx[0]].vertical
         blocks.append(OcrBlock(id=new_id, kind=kinds[gid], bbox=box_of[gid]))
-        for i in _order_lines(lines, idx, vertical):
+        for i in _order_lines(lines, idx, vertical, rules):
             ln = lines[i]
             out_lines.append(
                 OcrLine(

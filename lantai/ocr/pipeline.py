@@ -112,8 +112,11 @@ def ocr_image(
             if turns:
                 work = np.ascontiguousarray(np.rot90(work, -turns))
         raw = engine.recognize(work)
+        rules = preprocess.find_rules(work, layout.body_size(raw)) if raw else []
         lay = (
-            layout.analyse_page(raw, work.shape[1]) if split_spreads else layout.analyse(raw)
+            layout.analyse_page(raw, work.shape[1], rules)
+            if split_spreads
+            else layout.analyse(raw, rules)
         )
         lay = _to_scan(lay, _Frame((height, width), prepared.skew, turns), (height, width))
     return OcrPage(

@@ -168,3 +168,19 @@ def test_find_rules_sees_a_broken_rule_and_not_the_type() -> None:
     assert len(rules) == 1  # one rule, joined across the break; the strokes are not rules
     # morphology with an even-sized element may shift the ends by a pixel
     assert all(abs(a - b) <= 1 for a, b in zip(rules[0], (50, 200, 549, 202), strict=True))
+
+
+def test_right_to_left_headings_over_columns_are_turned_round() -> None:
+    from lantai.ocr.rtl import reads_right_to_left, reverse
+
+    assert reads_right_to_left("館相照術藝泰國")  # 國泰藝術照相館, as the recogniser reads it
+    assert reads_right_to_left("六之圖地事時際國……心軸馬羅林柏")
+    assert not reads_right_to_left("國泰藝術照相館")
+    assert not reads_right_to_left("本報忠實報道新聞")
+    assert reverse("（重慶）電") == "電（慶重）"
+    heading = row(40, 100, 400, "館相照術藝泰國")
+    columns = [column(x, 100, 600, "今日本埠天氣晴朗" * 2) for x in (300, 250, 200, 150)]
+    assert analyse([heading, *columns]).lines[0].text == "國泰藝術照相館"
+    # a page of left-to-right rows keeps its rows as they are
+    rows = [row(100 + 40 * i, 100, 400, "館相照術藝泰國") for i in range(3)]
+    assert [ln.text for ln in analyse(rows).lines] == ["館相照術藝泰國"] * 3

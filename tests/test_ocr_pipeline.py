@@ -58,3 +58,35 @@ def test_turned_page_is_reported_and_mapped_back() -> None:
     assert (min(xs), max(xs)) == (5, 15)
     assert (min(ys), max(ys)) == (100 - 1 - 60, 100 - 1 - 10)
     assert page.blocks[0].bbox == (5, 39, 15, 89)
+
+
+def test_auto_takes_the_best_engine_that_can_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lantai.ocr.engines as engines
+    from lantai.errors import MissingDependency
+
+    def missing() -> OcrEngine:
+        raise MissingDependency("not installed")
+
+    fallback = _Sideways()
+    monkeypatch.setattr(engines, "_ppocr", missing)
+    monkeypatch.setattr(engines, "_paddleocr", missing)
+    monkeypatch.setattr(engines, "_tesseract", lambda: fallback)
+    assert engines.create_engine("auto") is fallback
+    monkeypatch.setattr(engines, "_tesseract", missing)
+    with pytest.raises(MissingDependency, match="no OCR engine can run here"):
+        engines.create_engine("auto")
+
+
+def test_model_sets_come_from_installed_wheels() -> None:
+    from lantai.errors import ConfigError, MissingDependency
+    from lantai.ocr.engines.ppocr import MODEL_SETS, model_files
+
+    with pytest.raises(ConfigError, match="unknown PP-OCR model set 'v9'"):
+        model_files("v9")
+    for name in MODEL_SETS:
+        try:
+            files = model_files(name)
+        except MissingDependency:
+            continue  # that wheel is not installed here
+        assert files.det.is_file() and files.rec.is_file()
+        assert name.split("-")[0] in files.name

@@ -439,12 +439,27 @@ def _drop_specks(lines: list[RawLine]) -> list[RawLine]:
     return kept
 
 
+def _right_to_left_rows(lines: list[RawLine]) -> list[RawLine]:
+    """Horizontal lines on a page of columns are often set right to left (Republican-era
+    headings, mastheads, banners): turn round those that read clearly better that way."""
+    from lantai.ocr import rtl
+
+    return [
+        RawLine(rtl.reverse(ln.text), ln.polygon, ln.confidence, ln.vertical)
+        if not ln.vertical and rtl.reads_right_to_left(ln.text)
+        else ln
+        for ln in lines
+    ]
+
+
 def analyse(lines: Sequence[RawLine], rules: Sequence[Box] = ()) -> Layout:
     """Blocks, reading order and direction for one page's raw lines."""
     lines = _drop_specks([ln for ln in lines if ln.text.strip()])
     if not lines:
         return Layout(lines=(), blocks=(), direction="horizontal")
     direction = page_direction(lines)
+    if direction != "horizontal":
+        lines = _right_to_left_rows(lines)
     groups = group_blocks(lines, rules)
     thick_all = sorted(_thickness(bbox_of(ln), ln.vertical) for ln in lines)
     median = thick_all[len(thick_all) // 2]

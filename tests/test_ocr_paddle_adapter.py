@@ -36,7 +36,7 @@ def test_without_paddleocr_the_error_names_the_extra(
 
 
 def test_unknown_model_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="ppocrv6-small"):
+    with pytest.raises(ConfigError, match="v6-small"):
         PaddleApiEngine(PaddleApiSettings(model="PP-OCRv9"), cache_dir=tmp_path)
 
 
@@ -45,7 +45,7 @@ def test_model_folders_follow_the_paddlex_layout(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     yaml: Any = pytest.importorskip("yaml")
     try:
-        det_dir, rec_dir = prepare_model_dirs("ppocrv6-small", tmp_path)
+        det_dir, rec_dir = prepare_model_dirs("v6-small", tmp_path)
     except MissingDependency as exc:  # an older rapidocr without the v6 files
         pytest.skip(str(exc))
     det_cfg = yaml.safe_load((det_dir / "inference.yml").read_text("utf-8"))
@@ -62,7 +62,7 @@ def test_model_folders_follow_the_paddlex_layout(tmp_path: Path) -> None:
     assert (rec_dir / "inference.onnx").stat().st_size > 1_000_000
     # a second call reuses the folders and leaves no temporary siblings behind
     stamp = (rec_dir / "inference.yml").stat().st_mtime_ns
-    assert prepare_model_dirs("ppocrv6-small", tmp_path) == (det_dir, rec_dir)
+    assert prepare_model_dirs("v6-small", tmp_path) == (det_dir, rec_dir)
     assert (rec_dir / "inference.yml").stat().st_mtime_ns == stamp
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([det_dir.name, rec_dir.name])
 

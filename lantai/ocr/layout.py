@@ -132,8 +132,7 @@ def _separated(a: Box, b: Box, rules: Sequence[Box]) -> bool:
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[2], b[2]), max(a[3], b[3])
     return any(
-        r[0] <= x1 and r[2] >= x0 and r[1] <= y1 and r[3] >= y0 and _crosses(a, b, r)
-        for r in rules
+        r[0] <= x1 and r[2] >= x0 and r[1] <= y1 and r[3] >= y0 and _crosses(a, b, r) for r in rules
     )
 
 
@@ -182,9 +181,9 @@ def group_blocks(lines: Sequence[RawLine], rules: Sequence[Box] = ()) -> list[li
                 break
             if lines[i].vertical != lines[j].vertical:
                 continue
-            if _same_block(
-                boxes[i], boxes[j], lines[i].vertical, thick[i], thick[j]
-            ) and not (rules and _separated(boxes[i], boxes[j], rules)):
+            if _same_block(boxes[i], boxes[j], lines[i].vertical, thick[i], thick[j]) and not (
+                rules and _separated(boxes[i], boxes[j], rules)
+            ):
                 parent[_find(parent, i)] = _find(parent, j)
     groups: dict[int, list[int]] = {}
     for i in range(len(lines)):

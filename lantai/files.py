@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 
@@ -13,3 +14,8 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def natural_key(name: str) -> list[int | str]:
+    """Sort key that orders numbered names as people do: ``p2`` before ``p10``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]

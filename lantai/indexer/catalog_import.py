@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lantai.errors import ImportFailed
+from lantai.files import natural_key
 from lantai.indexer.dates import parse_date
 from lantai.indexer.model import (
     ArchivalCodeError,
@@ -411,11 +412,12 @@ def load_text(text_dir: Path, archival_code: str) -> tuple[str, ...] | None:
         return tuple(text.split("\f"))
     folder = text_dir / stem
     if folder.is_dir():
-        files = sorted((p for p in folder.glob("*.txt")), key=lambda p: _natural(p.name))
+        files = sorted((p for p in folder.glob("*.txt")), key=lambda p: natural_key(p.name))
         if files:
-            return tuple(decode_bytes(p.read_bytes(), str(p)) for p in files)
+            # a page file's final newline ends the file, it is not text: dropping it keeps
+            # offsets into the record's text equal to offsets into the OCR pages
+            return tuple(
+                decode_bytes(p.read_bytes(), str(p)).removesuffix("\n").removesuffix("\r")
+                for p in files
+            )
     return None
-
-
-def _natural(name: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]

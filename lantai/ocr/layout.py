@@ -443,12 +443,14 @@ def _right_to_left_rows(lines: list[RawLine]) -> list[RawLine]:
     headings, mastheads, banners): turn round those that read clearly better that way."""
     from lantai.ocr import rtl
 
-    return [
-        RawLine(rtl.reverse(ln.text), ln.polygon, ln.confidence, ln.vertical)
-        if not ln.vertical and rtl.reads_right_to_left(ln.text)
-        else ln
-        for ln in lines
-    ]
+    out = []
+    for ln in lines:
+        if not ln.vertical and len(ln.polygon) == 4 and rtl.reads_right_to_left(ln.text):
+            # the polygon starts where reading starts (see OcrLine): the top right corner
+            p0, p1, p2, p3 = ln.polygon
+            ln = RawLine(rtl.reverse(ln.text), (p1, p0, p3, p2), ln.confidence, ln.vertical)
+        out.append(ln)
+    return out
 
 
 def analyse(lines: Sequence[RawLine], rules: Sequence[Box] = ()) -> Layout:

@@ -17,7 +17,12 @@ Polygon = tuple[Point, ...]
 
 @dataclass(frozen=True)
 class OcrLine:
-    """One recognised text line (a row, or a column on vertical pages)."""
+    """One recognised text line (a row, or a column on vertical pages).
+
+    The polygon starts at the corner where reading starts: along a row the text runs from
+    point 0 to point 1 (and 3 to 2) — right to left for the Republican-era rows read that way —
+    and down a column from point 0 to point 3 (and 1 to 2). :meth:`OcrPage.locate` relies on it.
+    """
 
     text: str
     polygon: Polygon
@@ -66,6 +71,40 @@ class OcrPage:
             if lines:
                 parts.append("\n".join(lines))
         return "\n\n".join(parts)
+
+    def line_offsets(self) -> list[tuple[int, OcrLine]]:
+        """``(start offset in text, line)`` for every line that contributes to :attr:`text`."""
+        out: list[tuple[int, OcrLine]] = []
+        pos = 0
+        for block in sorted(self.blocks, key=lambda b: self._block_order(b.id)):
+            lines = [ln for ln in self.lines_of(block.id) if ln.text]
+            if not lines:
+                continue
+            if out:
+                pos += 2  # the blank line between blocks
+            for k, ln in enumerate(lines):
+                if k:
+                    pos += 1  # the line break inside a block
+                out.append((pos, ln))
+                pos += len(ln.text)
+        return out
+
+    def locate(self, start: int, end: int) -> list[tuple[int, Polygon]]:
+        """Where characters ``start``–``end`` of :attr:`text` are on the image: one
+        ``(line order, quadrilateral)`` per line the span touches, the quadrilateral cut from
+        the line's polygon in proportion to the characters' widths (full-width characters
+        count one, others half). This is how a search hit is drawn on the page image."""
+        hits: list[tuple[int, Polygon]] = []
+        for offset, line in self.line_offsets():
+            a, b = max(start, offset), min(end, offset + len(line.text))
+            if a >= b or len(line.polygon) != 4:
+                continue
+            widths = [1.0 if _wide(ch) else 0.5 for ch in line.text]
+            total = sum(widths)
+            t0 = sum(widths[: a - offset]) / total
+            t1 = sum(widths[: b - offset]) / total
+            hits.append((line.order, _sub_quad(line.polygon, line.vertical, t0, t1)))
+        return hits
 
     def lines_of(self, block_id: int) -> list[OcrLine]:
         """Lines of one block, in reading order."""
@@ -126,3 +165,24 @@ class OcrPage:
                 for ln in data.get("lines", [])
             ),
         )
+
+
+def _wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _sub_quad(polygon: Polygon, vertical: bool, t0: float, t1: float) -> Polygon:
+    """The part of a line's quadrilateral between fractions ``t0`` and ``t1`` of its length."""
+    p0, p1, p2, p3 = polygon
+    # the two long edges, each in reading direction
+    first, second = ((p0, p3), (p1, p2)) if vertical else ((p0, p1), (p3, p2))
+
+    def at(edge: tuple[Point, Point], t: float) -> Point:
+        (x0, y0), (x1, y1) = edge
+        return round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t)
+
+    if vertical:
+        return (at(first, t0), at(second, t0), at(second, t1), at(first, t1))
+    return (at(first, t0), at(first, t1), at(second, t1), at(second, t0))

@@ -7,11 +7,13 @@ polygons, so full text built from them can map every character back to a page an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from lantai.errors import LantaiError
-from lantai.ocr.model import OcrPage
+from lantai.files import natural_key
+from lantai.ocr.model import OcrPage, Polygon
 from lantai.ocr.sources import UNLINKED, safe_name
 from lantai.ocr.store import STATE_DIR
 
@@ -24,9 +26,38 @@ def _load(path: Path) -> OcrPage:
 
 
 def _record_pages(folder: Path) -> list[OcrPage]:
-    pages = [_load(p) for p in folder.glob("*.json") if not p.name.startswith(".")]
-    # page_no orders pages inside one PDF/TIFF; the image name orders separate scans
-    return sorted(pages, key=lambda p: (p.image.split("#")[0], p.page_no))
+    # the same order in which the indexer reads the pages' .txt files (lantai.indexer
+    # .catalog_import.load_text), so page i of a record's text is pages[i] here
+    files = sorted(
+        (p for p in folder.glob("*.json") if not p.name.startswith(".")),
+        key=lambda p: natural_key(p.name),
+    )
+    return [_load(p) for p in files]
+
+
+@dataclass(frozen=True)
+class HitBox:
+    """Part of a search hit on one page image."""
+
+    page: int  # 0-based index into the record's pages
+    image: str  # the page's source file name ("<file>#<n>" for pages of a PDF/TIFF)
+    line: int  # the line's reading-order index on that page
+    polygon: Polygon  # in the image's own pixels
+
+
+def locate_in_record(pages: Sequence[OcrPage], start: int, end: int) -> list[HitBox]:
+    """Boxes on the page images for characters ``start``–``end`` of a record's full text,
+    whose pages are ``pages`` joined by a blank line (as :attr:`lantai.indexer.model.Record
+    .text` joins the pages the indexer read from this OCR output)."""
+    boxes: list[HitBox] = []
+    offset = 0
+    for index, page in enumerate(pages):
+        length = len(page.text)
+        if start < offset + length and end > offset:
+            for line, polygon in page.locate(start - offset, end - offset):
+                boxes.append(HitBox(index, page.image, line, polygon))
+        offset += length + 2
+    return boxes
 
 
 def load_record_pages(out_dir: Path, record_id: str) -> list[OcrPage]:

@@ -177,6 +177,8 @@ def test_right_to_left_headings_over_columns_are_turned_round() -> None:
     assert reads_right_to_left("六之圖地事時際國……心軸馬羅林柏")
     assert not reads_right_to_left("國泰藝術照相館")
     assert not reads_right_to_left("本報忠實報道新聞")
+    assert reads_right_to_left("號百八千三第")  # 第三千八百號: numbers read one way only
+    assert not reads_right_to_left("第三千八百號")
     assert reverse("（重慶）電") == "電（慶重）"
     heading = row(40, 100, 400, "館相照術藝泰國")
     columns = [column(x, 100, 600, "今日本埠天氣晴朗" * 2) for x in (300, 250, 200, 150)]

@@ -46,9 +46,24 @@ def _fold() -> object:
     return opencc.OpenCC("t2s")
 
 
+#: numerals of dates, prices and issue numbers (folded to simplified, as the text is scored)
+_NUMERALS = frozenset("〇零一二三四五六七八九十百千万廿卅两贰拾捌叁肆伍陆柒玖0123456789")
+#: characters that follow a number and never precede one: 第三千八百号, 二十六日, 贰分四厘
+_AFTER_NUMBER = frozenset("号日元角分厘版期岁次点")
+
+
 def _score(han: str) -> int:
+    """Neighbouring pairs that read as words in this direction: dictionary words, and the
+    one-way patterns of numbers (第 before a numeral, 号/日/元… after one) that fill
+    mastheads and datelines, where dictionary words are few."""
     words = _bigrams()
-    return sum(1 for i in range(len(han) - 1) if han[i : i + 2] in words)
+    score = 0
+    for a, b in zip(han, han[1:], strict=False):
+        if a + b in words:
+            score += 1
+        elif (a == "第" and b in _NUMERALS) or (a in _NUMERALS and b in _AFTER_NUMBER):
+            score += 1
+    return score
 
 
 def reads_right_to_left(text: str) -> bool:
@@ -59,7 +74,7 @@ def reads_right_to_left(text: str) -> bool:
     folded = str(_fold().convert(han))  # type: ignore[attr-defined]
     forward, backward = _score(folded), _score(folded[::-1])
     # measured on 8,000 left-to-right snippets of the ECPO and DRCD corpora (4–20 characters):
-    # 0.24 % taken for right-to-left, while 56 % of the same snippets reversed are caught
+    # 0.22 % taken for right-to-left, while 56 % of the same snippets reversed are caught
     return backward >= 2 and backward >= forward + 2 and backward >= 1.5 * forward
 
 

@@ -61,3 +61,20 @@ def test_write_and_bad_spec(font: Path, tmp_path: Path) -> None:
     assert path.suffix == ".jpg" and (tmp_path / "p.gt.txt").read_text("utf-8").strip()
     with pytest.raises(ConfigError, match="direction"):
         testpages.PageSpec(direction="diagonal")
+
+
+def test_newspaper_page_has_articles_in_reading_order() -> None:
+    import pytest
+
+    from lantai.errors import MissingDependency
+    from lantai.ocr.testnewspaper import NewspaperSpec, render_newspaper
+
+    try:
+        page = render_newspaper(NewspaperSpec(seed=2))
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    assert page.articles[0].kind == "masthead"
+    articles = [a for a in page.articles if a.kind == "article"]
+    assert len(articles) >= 3 and all(a.heading and a.columns for a in articles)
+    assert page.image.shape == (round(8.5 * 150), 11 * 150)
+    assert page.image.min() == 0 and page.image.max() == 255

@@ -247,6 +247,48 @@ def _rule_cut(
     return best[1] if best else None
 
 
+def _valley_cut(items: list[tuple[Box, int]]) -> list[list[tuple[Box, int]]] | None:
+    """Bands split where almost nothing crosses: two tiers of short columns of which a few
+    were detected as one line across the gap (their type nearly touches). A row is a valley
+    when at most 15 % of the items — and at most 30 % of the busiest row's — cover it, with
+    at least two items wholly on each side; crossing items go with the band holding their
+    top. None when there is no such row."""
+    if len(items) < 6:
+        return None
+    y0 = min(it[0][1] for it in items)
+    y1 = max(it[0][3] for it in items)
+    if y1 - y0 < 4:
+        return None
+    cover = [0] * (y1 - y0 + 1)
+    for (x0, a, x1, b), _ in items:
+        # about half a character off each end (the box is already narrowed to half its
+        # width, about half a character): where the type of two tiers nearly touches, the
+        # boxes around it still overlap
+        trim = min(x1 - x0, (b - a) // 4)
+        for y in range(a + trim - y0, b - trim - y0 + 1):
+            cover[y] += 1
+    peak = max(cover)
+    limit = max(1.0, min(0.15 * len(items), 0.3 * peak))
+    # candidate rows: the middle of every run of rows at or under the limit, lowest first
+    runs: list[tuple[int, int]] = []  # (coverage, y)
+    y = 0
+    while y < len(cover):
+        if cover[y] <= limit:
+            z = y
+            while z + 1 < len(cover) and cover[z + 1] <= limit:
+                z += 1
+            runs.append((min(cover[y : z + 1]), y0 + (y + z) // 2))
+            y = z + 1
+        else:
+            y += 1
+    for _, at in sorted(runs):
+        above = [it for it in items if it[0][1] < at]
+        below = [it for it in items if it[0][1] >= at]
+        if sum(it[0][3] < at for it in above) >= 2 and sum(it[0][1] > at for it in below) >= 2:
+            return [above, below]
+    return None
+
+
 def _peel(items: list[tuple[Box, int]], direction: Direction, most: int = 3) -> list[int]:
     """Ids of up to ``most`` leading lines (rightmost on vertical pages, topmost on horizontal
     ones) whose removal lets the rest be cut into bands: a subheading column running the whole
@@ -287,6 +329,8 @@ def xy_cut(
         rest = [it for it in items if it[1] not in lead]
         return lead + xy_cut(rest, direction, fallback, rules)
     parts = _rule_cut(items, rules, direction) if rules else None
+    if parts is None:
+        parts = _valley_cut(items)
     if parts is not None:
         return [bid for part in parts for bid in xy_cut(part, direction, fallback, rules)]
     cols = _cuts(items, 0)

@@ -92,11 +92,13 @@ def ocr_image(
     deskew: bool = True,
     split_spreads: bool = True,
     orient: bool = True,
+    use_rules: bool = True,
 ) -> OcrPage:
     """Recognise one page image (numpy array) and return it with reading order and blocks.
 
     ``orient`` lets the engine turn a page that lies on its side or upside down (the quarter
     turns are reported in ``OcrPage.rotation``); polygons are in the scan's own pixels either way.
+    ``use_rules`` lets printed rules separate blocks (off: whitespace alone decides).
     """
     np: Any = preprocess._np()
     gray = preprocess.to_gray(image)
@@ -112,7 +114,7 @@ def ocr_image(
             if turns:
                 work = np.ascontiguousarray(np.rot90(work, -turns))
         raw = engine.recognize(work)
-        rules = preprocess.find_rules(work, layout.body_size(raw)) if raw else []
+        rules = preprocess.find_rules(work, layout.body_size(raw)) if raw and use_rules else []
         lay = (
             layout.analyse_page(raw, work.shape[1], rules)
             if split_spreads

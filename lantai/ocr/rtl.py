@@ -11,6 +11,7 @@ only by a clear margin, so ordinary left-to-right lines are left alone.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,10 +59,9 @@ def _score(han: str) -> int:
     mastheads and datelines, where dictionary words are few."""
     words = _bigrams()
     score = 0
-    for a, b in zip(han, han[1:], strict=False):
-        if a + b in words:
-            score += 1
-        elif (a == "第" and b in _NUMERALS) or (a in _NUMERALS and b in _AFTER_NUMBER):
+    for a, b in itertools.pairwise(han):
+        number = (a == "第" and b in _NUMERALS) or (a in _NUMERALS and b in _AFTER_NUMBER)
+        if number or a + b in words:
             score += 1
     return score
 

@@ -44,8 +44,8 @@ class ModelFiles:
 
 
 #: Model sets by name. "v6-small" (PP-OCRv6 small, shipped in the ``rapidocr`` wheel) is the
-#: default: on the ECPO fold it lifts Han F1 from 0.745 (v5 mobile) to 0.894 and degraded
-#: traditional/vertical pages from 10–14 % to 4–8 % CER (bench/ocr/README.md).
+#: default: on the ECPO fold it lifts Han F1 from 0.745 (v5 mobile) to 0.894, and degraded
+#: traditional generated pages from 7 % to ≤ 1 % CER under the same layout (bench/ocr/README.md).
 MODEL_SETS = ("v6-small", "v5-mobile")
 
 

@@ -46,13 +46,23 @@ def test_conditions_change_the_image_deterministically(font: Path) -> None:
     clean = testpages.render(base, font)
     again = testpages.render(base, font)
     assert (clean.image == again.image).all()
-    for condition in ("blur", "noise", "rotation", "jpeg", "low-contrast", "degraded"):
+    for condition in ("blur", "noise", "rotation", "jpeg", "low-contrast", "degraded", "worn"):
         spec = testpages.PageSpec(
             "horizontal", "simplified", condition, seed=1, dpi=60, max_lines=3
         )
         degraded = testpages.render(spec, font)
         assert degraded.text == clean.text
         assert not (degraded.image == clean.image).all(), condition
+
+
+def test_render_draws_on_the_texts_it_is_given(font: Path) -> None:
+    spec = testpages.PageSpec("horizontal", "traditional", "clean", seed=1, dpi=60, max_lines=3)
+    texts = ["中华人民共和国档案法第十九条规定", "国家档案馆保管的档案一般应当自形成之日起满"]
+    page = testpages.render(spec, font, texts)
+    converted = "".join(testpages._convert(t, "traditional") for t in texts)
+    allowed = set("".join(texts)) | set(converted)
+    assert page.text.replace("\n", "") and set(page.text.replace("\n", "")) <= allowed
+    assert "檔案" in page.text  # converted to the spec's script
 
 
 def test_write_and_bad_spec(font: Path, tmp_path: Path) -> None:

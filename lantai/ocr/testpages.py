@@ -3,7 +3,8 @@
 Text comes from the project's own demo archive wording (``lantai/demo/data/*.toml``, written for
 Lantai), converted with OpenCC to the script asked for. Pages are A4 at a chosen DPI, typeset on a
 CJK grid horizontally (rows top to bottom) or vertically (columns right to left), with optional
-degradations: blur, noise, rotation, JPEG, low contrast (yellowed paper), or all of them mildly.
+degradations: blur, noise, rotation, JPEG, low contrast (yellowed paper), all of them mildly
+(``degraded``), or ``worn``: the broken, spread, faint strokes of old newspaper letterpress.
 
 Fonts are found at run time (Noto CJK or WenQuanYi from the system); when none is installed,
 :func:`find_cjk_font` raises :class:`MissingDependency` naming the package to install.
@@ -29,7 +30,7 @@ from lantai.errors import ConfigError, MissingDependency, require
 
 DIRECTIONS = ("horizontal", "vertical")
 SCRIPTS = ("simplified", "traditional")
-CONDITIONS = ("clean", "blur", "noise", "rotation", "jpeg", "low-contrast", "degraded")
+CONDITIONS = ("clean", "blur", "noise", "rotation", "jpeg", "low-contrast", "degraded", "worn")
 
 _FONT_DIRS = (
     Path("/usr/share/fonts"),
@@ -167,8 +168,10 @@ def _convert(text: str, script: str) -> str:
     return str(opencc.OpenCC(config).convert(text))
 
 
-def _paragraphs(rng: random.Random, script: str, chars: int) -> list[str]:
-    pool = list(source_sentences())
+def _paragraphs(
+    rng: random.Random, script: str, chars: int, texts: Sequence[str] | None = None
+) -> list[str]:
+    pool = list(texts or source_sentences())
     out: list[str] = []
     total = 0
     while total < chars:
@@ -179,8 +182,14 @@ def _paragraphs(rng: random.Random, script: str, chars: int) -> list[str]:
     return out
 
 
-def render(spec: PageSpec, font_path: Path | None = None) -> TestPage:
-    """Typeset one page per ``spec`` and degrade it."""
+def render(
+    spec: PageSpec, font_path: Path | None = None, texts: Sequence[str] | None = None
+) -> TestPage:
+    """Typeset one page per ``spec`` and degrade it.
+
+    ``texts``: sentences to draw the page's paragraphs from instead of the demo archive's
+    (a benchmark's own corpus); they are converted to the spec's script all the same.
+    """
     np: Any = require("numpy", "ocr", "rendering test pages")
     image_mod: Any = require("PIL.Image", "ocr", "rendering test pages")
     draw_mod: Any = require("PIL.ImageDraw", "ocr", "rendering test pages")
@@ -201,7 +210,7 @@ def render(spec: PageSpec, font_path: Path | None = None) -> TestPage:
             width = 2 * margin + n_lines * pitch
         else:
             height = 2 * margin + n_lines * pitch
-    paragraphs = _paragraphs(rng, spec.script, per_line * n_lines)
+    paragraphs = _paragraphs(rng, spec.script, per_line * n_lines, texts)
     lines: list[str] = []
     for para in paragraphs:
         text = "\u3000\u3000" + para  # paragraph indent, as printed
@@ -273,6 +282,16 @@ def degrade(image: Any, condition: str, rng: random.Random) -> Any:
         jpeg(20)
     elif condition == "low-contrast":
         contrast(110.0, 205.0)
+    elif condition == "worn":
+        # worn letterpress on browned newsprint: strokes broken and spread, faint, grainy
+        broken = noise_rng.random(img.shape) < 0.05
+        img[broken & (img < 128)] = 255.0
+        img = cv2.erode(img, np.ones((2, 2), np.uint8))  # ink spread
+        rotate(1.0)
+        blur(0.9)
+        contrast(70.0, 195.0)
+        noise(12.0, 0.002)
+        jpeg(40)
     elif condition == "degraded":
         rotate(1.5)
         contrast(70.0, 220.0)
@@ -287,7 +306,7 @@ def write(page: TestPage, out_dir: Path, stem: str) -> Path:
     ``<stem>.spec.json``; returns the image path."""
     cv2: Any = require("cv2", "ocr", "writing test pages")
     out_dir.mkdir(parents=True, exist_ok=True)
-    suffix = ".jpg" if page.spec.condition in ("jpeg", "degraded") else ".png"
+    suffix = ".jpg" if page.spec.condition in ("jpeg", "degraded", "worn") else ".png"
     path = out_dir / f"{stem}{suffix}"
     params = (
         [cv2.IMWRITE_JPEG_QUALITY, 90] if suffix == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 9]

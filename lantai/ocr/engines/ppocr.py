@@ -15,6 +15,9 @@ Two things make it work on archive scans:
   rotated 90° counter-clockwise (``vertical="rotate"``, what PaddleOCR does) or cut into
   character cells laid side by side as an upright horizontal line (``vertical="stack"``), which
   the recogniser reads much better for square CJK type; see bench/ocr/README.md.
+* **A language model at unsure characters.** Where the recogniser hesitates (worn type), its
+  top guesses are rescored with a character bigram model of jieba's dictionary
+  (:mod:`lantai.ocr.lm`); confident characters are left alone. ``lm_weight=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from lantai.errors import ConfigError, MissingDependency, require
+from lantai.ocr import lm
 from lantai.ocr.engines.base import OcrEngine, RawLine
 
 
@@ -130,6 +134,8 @@ class PpocrSettings:
     threads: int = 1  # intra-op threads per session; the pool gives each worker its own
     probe_lines: int = 8  # longest lines read to decide a page's orientation
     upright_conf: float = 0.9  # probe confidence above which a page is taken as upright
+    lm_weight: float = 0.6  # language model weight at unsure characters (0: greedy CTC)
+    lm_sure: float = 0.9  # characters read at least this surely are never changed
 
 
 class PpocrEngine(OcrEngine):
@@ -154,6 +160,11 @@ class PpocrEngine(OcrEngine):
         self._last_overview: tuple[Any, tuple[float, list[Any]]] | None = None
         # CTC: index 0 is blank, then the dictionary, then the space the model was trained with.
         self._charset = ["", *chars, " "]
+        self._lm = lm.jieba_model() if self.settings.lm_weight > 0 else None
+        self._lm_settings = lm.RescoreSettings(
+            weight=self.settings.lm_weight, sure=self.settings.lm_sure
+        )
+        self._fold = lm.Folder()
 
     def describe(self) -> str:
         s = self.settings
@@ -161,6 +172,7 @@ class PpocrEngine(OcrEngine):
             f"{self.models.name} tile={s.tile}/{s.overlap} "
             f"scale={s.overview}/{s.target}/{s.max_side} "
             f"det={s.det_thresh}/{s.box_thresh}/{s.unclip} vertical={s.vertical}"
+            + (f" lm={s.lm_weight}/{s.lm_sure}" if self._lm is not None else "")
         )
 
     # ------------------------------------------------------------------ public
@@ -439,6 +451,9 @@ class PpocrEngine(OcrEngine):
         return results
 
     def _decode(self, probs: Any) -> tuple[str, float]:
+        if self._lm is not None:
+            text, confs = lm.rescore(probs, self._charset, self._lm, self._fold, self._lm_settings)
+            return text, (sum(confs) / len(confs) if confs else 0.0)
         best = probs.argmax(axis=1)
         scores = probs.max(axis=1)
         chars: list[str] = []

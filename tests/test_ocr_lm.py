@@ -81,3 +81,25 @@ def test_repeated_frames_are_one_character_and_empty_lines_stay_empty(
     blank = np.zeros((4, len(CHARSET)), np.float32)
     blank[:, 0] = 1.0
     assert lm.rescore(blank, CHARSET, model, lm.Folder(), lm.RescoreSettings()) == ("", [])
+
+
+def test_built_model_is_cached_and_a_broken_cache_is_rebuilt(
+    model: lm.BigramModel, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    cache = Path(str(tmp_path))
+    monkeypatch.setattr(lm, "CACHE_DIR", cache)
+    lm.jieba_model.cache_clear()
+    try:
+        built = lm.jieba_model()
+        files = list(cache.glob("charlm-*.marshal"))
+        assert len(files) == 1 and built == model
+        lm.jieba_model.cache_clear()
+        assert lm.jieba_model() == model  # loaded from the file
+        files[0].write_bytes(b"not a model")
+        lm.jieba_model.cache_clear()
+        assert lm.jieba_model() == model
+        assert files[0].stat().st_size > 1000  # rewritten
+    finally:
+        lm.jieba_model.cache_clear()

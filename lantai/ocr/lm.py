@@ -15,9 +15,12 @@ boundaries are unseen and fall back to the characters' own frequencies (interpol
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
+import marshal
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,13 +60,47 @@ MIN_WORD_FREQ = 3
 PRIOR = 2000.0
 
 
+#: bump when the model's construction changes, so cached copies are rebuilt
+MODEL_VERSION = 1
+CACHE_DIR = Path("~/.cache/lantai")
+
+
 @lru_cache(maxsize=1)
 def jieba_model() -> BigramModel | None:
-    """The bigram model of jieba's dictionary, or ``None`` when jieba is not installed."""
+    """The bigram model of jieba's dictionary, or ``None`` when jieba is not installed.
+
+    Building it takes ~1.7 s, which every OCR worker process would pay; the built model is
+    kept in ``~/.cache/lantai`` (keyed by the dictionary file's size and time, and by this
+    module's settings) and loads in a fraction of that. A cache that cannot be read or
+    written is simply rebuilt or skipped.
+    """
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    key = f"{MODEL_VERSION}|{path}|{stat.st_size}|{stat.st_mtime_ns}|{MIN_WORD_FREQ}|{PRIOR}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+    cached = CACHE_DIR.expanduser() / f"charlm-{digest}.marshal"
+    try:
+        unigram, bigram, backoff, floor = marshal.loads(cached.read_bytes())
+        return BigramModel(unigram=unigram, bigram=bigram, backoff=backoff, floor=floor)
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    model = _build(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((model.unigram, model.bigram, model.backoff, model.floor)))
+        os.replace(tmp, cached)  # atomic: a concurrent reader sees the old file or the new
+    except OSError:
+        pass
+    return model
+
+
+def _build(path: Path) -> BigramModel:
     uni: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
     final: Counter[str] = Counter()

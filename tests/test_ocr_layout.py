@@ -179,6 +179,9 @@ def test_right_to_left_headings_over_columns_are_turned_round() -> None:
     assert not reads_right_to_left("本報忠實報道新聞")
     assert reads_right_to_left("號百八千三第")  # 第三千八百號: numbers read one way only
     assert not reads_right_to_left("第三千八百號")
+    # a full date: 二十 and 十二 are both words, so the numerals themselves must not vote
+    assert reads_right_to_left("三期星日六廿月四年八十二國民華中")
+    assert not reads_right_to_left("中華民國二十八年四月廿六日星期三")
     assert reverse("（重慶）電") == "電（慶重）"
     heading = row(40, 100, 400, "館相照術藝泰國")
     columns = [column(x, 100, 600, "今日本埠天氣晴朗" * 2) for x in (300, 250, 200, 150)]

@@ -30,9 +30,15 @@ def main() -> None:
     parser.add_argument("--script", default="traditional")
     parser.add_argument("--condition", default="clean")
     parser.add_argument("--no-rules", action="store_true")
+    parser.add_argument("--no-split", action="store_true", help="keep merged lines")
     parser.add_argument("--out", type=Path, default=Path("bench/ocr/results"))
     args = parser.parse_args()
-    engine = create_engine(args.engine)
+    if args.no_split:
+        from lantai.ocr.engines.ppocr import PpocrEngine, PpocrSettings
+
+        engine = PpocrEngine(PpocrSettings(split_gaps=False))
+    else:
+        engine = create_engine(args.engine)
     font = find_cjk_font()
     rows = []
     for i in range(args.pages):
@@ -61,6 +67,7 @@ def main() -> None:
     summary = {
         "engine": engine.describe(),
         "rules": not args.no_rules,
+        "split": not args.no_split,
         "script": args.script,
         "condition": args.condition,
         "pages": len(rows),
@@ -76,7 +83,8 @@ def main() -> None:
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    name = f"newspaper_{args.engine}_{args.condition}{'_norules' if args.no_rules else ''}.json"
+    name = f"newspaper_{args.engine}_{args.condition}{'_norules' if args.no_rules else ''}"
+    name += "_nosplit.json" if args.no_split else ".json"
     (args.out / name).write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "rows"}, ensure_ascii=False))
 

@@ -27,7 +27,8 @@ from lantai.ocr.sources import PageLoadError, PageRef, file_digest, load_page, p
 from lantai.ocr.store import OutputStore
 
 #: bump when preprocessing or layout changes output, so caches are invalidated
-PIPELINE_VERSION = "2"  # 2: layout in the deskewed frame, rules, tiers, page orientation
+# 2: layout in the deskewed frame, rules, tiers, orientation; 3: lines cut at blank bands
+PIPELINE_VERSION = "3"
 #: resident memory one engine worker needs (PP-OCRv5 mobile on a 5,000 px page peaks near 1 GB)
 ENGINE_MEMORY_BYTES = 1 << 30
 

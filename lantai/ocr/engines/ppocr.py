@@ -134,6 +134,7 @@ class PpocrSettings:
     threads: int = 1  # intra-op threads per session; the pool gives each worker its own
     probe_lines: int = 8  # longest lines read to decide a page's orientation
     upright_conf: float = 0.9  # probe confidence above which a page is taken as upright
+    split_gaps: bool = True  # cut lines the detector ran across a blank band (sub-tiers)
     lm_weight: float = 0.6  # language model weight at unsure characters (0: greedy CTC)
     lm_sure: float = 0.9  # characters read at least this surely are never changed
 
@@ -226,6 +227,9 @@ class PpocrEngine(OcrEngine):
         crops: list[Any] = []
         verticals: list[bool] = []
         native_boxes = [box / scale for box in boxes]
+        if self.settings.split_gaps:
+            gray = self._cv2.cvtColor(img, self._cv2.COLOR_BGR2GRAY)
+            native_boxes = [part for box in native_boxes for part in split_at_gaps(gray, box)]
         for box in native_boxes:
             # crop from the original pixels: the recogniser gains from every bit of resolution
             crop, vertical = self._crop(img, box)
@@ -374,15 +378,7 @@ class PpocrEngine(OcrEngine):
 
     def _warp(self, img: Any, box: Any) -> Any:
         """The box's pixels, straightened, as the page shows them (not yet turned)."""
-        np, cv2 = self._np, self._cv2
-        width = int(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3])))
-        height = int(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2])))
-        width, height = max(width, 1), max(height, 1)
-        dst = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-        matrix = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
-        return cv2.warpPerspective(
-            img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
-        )
+        return _warp(self._np, self._cv2, img, box)
 
     def _stack_column(self, crop: Any) -> Any:
         """Lay a vertical column's characters side by side, upright, as a horizontal line.
@@ -465,6 +461,139 @@ class PpocrEngine(OcrEngine):
                 confs.append(s)
             prev = k
         return "".join(chars), (sum(confs) / len(confs) if confs else 0.0)
+
+
+def split_at_gaps(gray: Any, box: Any) -> list[Any]:
+    """Cut a detected line where it crosses a blank band that runs across the page.
+
+    Newspapers fit long stories into sub-tiers: the same columns continue one character
+    lower, with no rule between. The detector often runs a column of the upper sub-tier
+    and the one below it together into one line, and no reading order can then undo the
+    merge. Characters in a line are set solid, so a gap of a whole character inside a
+    line is either such a band, a deliberate blank (挪抬, the space left before an
+    honoured name) or punctuation. A band is blank beside the line too: the line is cut
+    only where the neighbouring text on both sides (or on the one side that has text) is
+    blank over the gap as well.
+    """
+    import cv2
+    import numpy as np
+
+    def warp(img: Any, quad: Any) -> Any:
+        return _warp(np, cv2, img, quad)
+    p0, p1, p2, p3 = box
+    across = max(np.linalg.norm(p1 - p0), np.linalg.norm(p2 - p3))
+    along = max(np.linalg.norm(p3 - p0), np.linalg.norm(p2 - p1))
+    vertical = along >= 1.5 * across
+    if not vertical:
+        # the same geometry with the long axis first: (p0, p3, p2, p1) reads p0→p1 as "down"
+        p0, p1, p2, p3 = p0, p3, p2, p1
+        across, along = along, across
+    if along < 3 * across:
+        return [box]
+    crop = warp(gray, np.array([p0, p1, p2, p3], np.float32))
+    ink, size = _ink(np, crop)
+    if ink is None or size < 4:
+        return [box]
+    # punctuation pairs (：“ or 。「) leave about a character blank inside a line; sub-tier
+    # bands in vertical print are a character or more, gutters between horizontal
+    # columns two or more
+    min_gap = 1.0 if vertical else 2.0
+    profile = ink.sum(axis=1)
+    blank = profile <= max(1, int(0.02 * ink.shape[1]))
+    gaps = [
+        (a, b)
+        for a, b in _runs(blank)
+        if b - a >= min_gap * size and a > 0.5 * size and b < len(blank) - 0.5 * size
+    ]
+    if not gaps:
+        return [box]
+    n = len(blank)
+    unit = (p1 - p0) / max(across, 1e-6)  # across the line, toward p1
+    cuts = []
+    for a, b in gaps:
+        verdicts = []  # per side with text: is it blank over the gap too?
+        for side in (1.0, -1.0):
+            # a strip 1.5 characters wide beside the line, on this side
+            offset = unit * side * (across / 2 + 0.75 * size)
+            half = unit * 0.75 * size
+            mid0, mid3 = (p0 + p1) / 2 + offset, (p3 + p2) / 2 + offset
+            strip = np.array([mid0 - half, mid0 + half, mid3 + half, mid3 - half], np.float32)
+            if side < 0:
+                strip = strip[[1, 0, 3, 2]]
+            s_ink, _ = _ink(np, warp(gray, strip), size)
+            if s_ink is None or len(s_ink) != n:
+                s_ink = None if s_ink is None else _resample_rows(np, s_ink, n)
+            if s_ink is None:
+                continue
+            rows = s_ink.sum(axis=1) > max(1, int(0.02 * s_ink.shape[1]))
+            if rows.mean() >= 0.3:
+                verdicts.append(not rows[a:b].any())
+        if verdicts and all(verdicts):
+            cuts.append((a, b))
+    if not cuts:
+        return [box]
+    parts = []
+    start = 0.0
+    for a, b in [*cuts, (n, n)]:
+        f0, f1 = start / n, a / n
+        if a - start >= 0.5 * size:
+            q0, q3 = p0 + (p3 - p0) * f0, p0 + (p3 - p0) * f1
+            q1, q2 = p1 + (p2 - p1) * f0, p1 + (p2 - p1) * f1
+            part = np.array([q0, q1, q2, q3], np.float32)
+            parts.append(part if vertical else part[[0, 3, 2, 1]])
+        start = b
+    return parts or [box]
+
+
+def _warp(np: Any, cv2: Any, img: Any, box: Any) -> Any:
+    """The box's pixels (points clockwise from top-left), straightened, not yet turned."""
+    width = int(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3])))
+    height = int(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2])))
+    width, height = max(width, 1), max(height, 1)
+    dst = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    matrix = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    return cv2.warpPerspective(
+        img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+    )
+
+
+def _ink(np: Any, crop: Any, size: float | None = None) -> tuple[Any, float]:
+    """Ink mask of a grayscale crop and the ink's extent across it (≈ the character size).
+
+    Ink is what is clearly darker than the paper: below the paper level (90th percentile)
+    by a third of the contrast. ``None`` for a crop with no contrast (no text). ``size``, if
+    given, is the contrast floor's reference instead of the crop's own ink.
+    """
+    if crop.size == 0:
+        return None, 0.0
+    paper = float(np.percentile(crop, 90))
+    dark = float(np.percentile(crop, 2))
+    if paper - dark < 40 and size is None:
+        return None, 0.0
+    ink = crop < paper - max(20.0, (paper - dark) / 3)
+    cols = np.flatnonzero(ink.sum(axis=0) >= max(1, 0.05 * ink.shape[0]))
+    extent = float(cols[-1] - cols[0] + 1) if len(cols) else 0.0
+    return ink, extent
+
+
+def _runs(mask: Any) -> list[tuple[int, int]]:
+    """(start, end) of the runs of True in a 1-D boolean array."""
+    runs = []
+    start = None
+    for i, value in enumerate(mask.tolist()):
+        if value and start is None:
+            start = i
+        elif not value and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(mask)))
+    return runs
+
+
+def _resample_rows(np: Any, mask: Any, n: int) -> Any:
+    idx = np.minimum((np.arange(n) * len(mask) / max(n, 1)).astype(int), len(mask) - 1)
+    return mask[idx]
 
 
 def _starts(length: int, tile: int, step: int) -> list[int]:

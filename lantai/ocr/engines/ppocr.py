@@ -174,6 +174,7 @@ class PpocrEngine(OcrEngine):
             f"scale={s.overview}/{s.target}/{s.max_side} "
             f"det={s.det_thresh}/{s.box_thresh}/{s.unclip} vertical={s.vertical}"
             + (f" lm={s.lm_weight}/{s.lm_sure}" if self._lm is not None else "")
+            + ("" if s.split_gaps else " nosplit")
         )
 
     # ------------------------------------------------------------------ public
@@ -480,6 +481,7 @@ def split_at_gaps(gray: Any, box: Any) -> list[Any]:
 
     def warp(img: Any, quad: Any) -> Any:
         return _warp(np, cv2, img, quad)
+
     p0, p1, p2, p3 = box
     across = max(np.linalg.norm(p1 - p0), np.linalg.norm(p2 - p3))
     along = max(np.linalg.norm(p3 - p0), np.linalg.norm(p2 - p1))
@@ -520,11 +522,11 @@ def split_at_gaps(gray: Any, box: Any) -> list[Any]:
             strip = np.array([mid0 - half, mid0 + half, mid3 + half, mid3 - half], np.float32)
             if side < 0:
                 strip = strip[[1, 0, 3, 2]]
-            s_ink, _ = _ink(np, warp(gray, strip), size)
-            if s_ink is None or len(s_ink) != n:
-                s_ink = None if s_ink is None else _resample_rows(np, s_ink, n)
+            s_ink, _ = _ink(np, warp(gray, strip), any_contrast=True)
             if s_ink is None:
                 continue
+            if len(s_ink) != n:
+                s_ink = _resample_rows(np, s_ink, n)
             rows = s_ink.sum(axis=1) > max(1, int(0.02 * s_ink.shape[1]))
             if rows.mean() >= 0.3:
                 # the band's core: neighbouring columns start and end a few pixels apart
@@ -559,18 +561,18 @@ def _warp(np: Any, cv2: Any, img: Any, box: Any) -> Any:
     )
 
 
-def _ink(np: Any, crop: Any, size: float | None = None) -> tuple[Any, float]:
+def _ink(np: Any, crop: Any, any_contrast: bool = False) -> tuple[Any, float]:
     """Ink mask of a grayscale crop and the ink's extent across it (≈ the character size).
 
     Ink is what is clearly darker than the paper: below the paper level (90th percentile)
-    by a third of the contrast. ``None`` for a crop with no contrast (no text). ``size``, if
-    given, is the contrast floor's reference instead of the crop's own ink.
+    by a third of the contrast, and by at least 20 levels. ``None`` for a crop with too little
+    contrast to hold text, unless ``any_contrast`` (a strip that may be blank paper).
     """
     if crop.size == 0:
         return None, 0.0
     paper = float(np.percentile(crop, 90))
     dark = float(np.percentile(crop, 2))
-    if paper - dark < 40 and size is None:
+    if paper - dark < 40 and not any_contrast:
         return None, 0.0
     ink = crop < paper - max(20.0, (paper - dark) / 3)
     cols = np.flatnonzero(ink.sum(axis=0) >= max(1, 0.05 * ink.shape[0]))

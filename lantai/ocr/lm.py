@@ -22,6 +22,7 @@ import marshal
 import math
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,11 +75,8 @@ def jieba_model() -> BigramModel | None:
     module's settings) and loads in a fraction of that. A cache that cannot be read or
     written is simply rebuilt or skipped.
     """
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
-    if not path.is_file():
+    path = jieba_dictionary()
+    if path is None:
         return None
     stat = path.stat()
     key = f"{MODEL_VERSION}|{path}|{stat.st_size}|{stat.st_mtime_ns}|{MIN_WORD_FREQ}|{PRIOR}"
@@ -100,23 +98,36 @@ def jieba_model() -> BigramModel | None:
     return model
 
 
+def jieba_dictionary() -> Path | None:
+    """jieba's ``dict.txt`` (word, frequency, part of speech per row), if jieba is installed."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+    return path if path.is_file() else None
+
+
+def dictionary_words(path: Path) -> Iterator[tuple[str, int]]:
+    """(word, frequency) for every well-formed row of a jieba dictionary file."""
+    with path.open(encoding="utf-8") as handle:
+        for row in handle:
+            parts = row.split(" ")
+            if len(parts) >= 2 and parts[1].isdigit():
+                yield parts[0], int(parts[1])
+
+
 def _build(path: Path) -> BigramModel:
     uni: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
     final: Counter[str] = Counter()
-    with path.open(encoding="utf-8") as handle:
-        for row in handle:
-            parts = row.split(" ")
-            if len(parts) < 2 or not parts[1].isdigit():
-                continue
-            word, freq = parts[0], int(parts[1])
-            if freq < MIN_WORD_FREQ or not all(is_han(ch) for ch in word):
-                continue
-            for ch in word:
-                uni[ch] += freq
-            for a, b in itertools.pairwise(word):
-                pairs[a + b] += freq
-            final[word[-1]] += freq
+    for word, freq in dictionary_words(path):
+        if freq < MIN_WORD_FREQ or not all(is_han(ch) for ch in word):
+            continue
+        for ch in word:
+            uni[ch] += freq
+        for a, b in itertools.pairwise(word):
+            pairs[a + b] += freq
+        final[word[-1]] += freq
     total = sum(uni.values())
     vocab = len(uni) + 1
     unigram = {ch: math.log((n + 1) / (total + vocab)) for ch, n in uni.items()}
@@ -132,7 +143,8 @@ def _build(path: Path) -> BigramModel:
 
 
 @lru_cache(maxsize=1)
-def _folder() -> Any:
+def t2s() -> Any:
+    """OpenCC's traditional → simplified converter, loaded once per process."""
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -147,7 +159,7 @@ class Folder:
     def __call__(self, ch: str) -> str:
         out = self._cache.get(ch)
         if out is None:
-            folded = str(_folder().convert(ch)) if is_han(ch) else ch
+            folded = str(t2s().convert(ch)) if is_han(ch) else ch
             out = folded if len(folded) == 1 else ch
             self._cache[ch] = out
         return out
@@ -157,7 +169,7 @@ class Folder:
 class RescoreSettings:
     """How far the language model may overrule the recogniser."""
 
-    weight: float = 0.3  # LM weight against the recogniser's log-probability
+    weight: float = 0.6  # LM weight against the recogniser's log-probability (run_lm.py)
     sure: float = 0.9  # a character read with at least this probability is kept as is
     top: int = 5  # guesses considered at an unsure position
     min_prob: float = 0.02  # guesses below this probability are not considered

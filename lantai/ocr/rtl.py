@@ -10,11 +10,10 @@ only by a clear margin, so ordinary left-to-right lines are left alone.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from functools import lru_cache
-from pathlib import Path
 
+from lantai.ocr.lm import dictionary_words, jieba_dictionary, t2s
 from lantai.ocr.metrics import is_han
 
 #: dictionary words need at least this jieba frequency to count (rare entries are noise)
@@ -24,27 +23,14 @@ MIN_FREQ = 20
 @lru_cache(maxsize=1)
 def _bigrams() -> frozenset[str]:
     """Two-character words and the first two characters of longer words, simplified."""
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or not spec.submodule_search_locations:
+    path = jieba_dictionary()
+    if path is None:
         return frozenset()
-    path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
-    out: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for row in handle:
-            parts = row.split(" ")
-            if len(parts) < 2 or not parts[1].isdigit() or int(parts[1]) < MIN_FREQ:
-                continue
-            word = parts[0]
-            if len(word) >= 2 and is_han(word[0]) and is_han(word[1]):
-                out.add(word[:2])
-    return frozenset(out)
-
-
-@lru_cache(maxsize=1)
-def _fold() -> object:
-    import opencc
-
-    return opencc.OpenCC("t2s")
+    return frozenset(
+        word[:2]
+        for word, freq in dictionary_words(path)
+        if freq >= MIN_FREQ and len(word) >= 2 and is_han(word[0]) and is_han(word[1])
+    )
 
 
 #: numerals of dates, prices and issue numbers (folded to simplified, as the text is scored)
@@ -73,7 +59,7 @@ def reads_right_to_left(text: str) -> bool:
     han = "".join(ch for ch in text if is_han(ch))
     if len(han) < 4:
         return False
-    folded = str(_fold().convert(han))  # type: ignore[attr-defined]
+    folded = str(t2s().convert(han))
     forward, backward = _score(folded), _score(folded[::-1])
     # measured on 8,000 left-to-right snippets of the ECPO and DRCD corpora (4–20 characters):
     # 0.22 % taken for right-to-left, while 56 % of the same snippets reversed are caught;

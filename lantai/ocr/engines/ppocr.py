@@ -229,7 +229,8 @@ class PpocrEngine(OcrEngine):
         verticals: list[bool] = []
         native_boxes = [box / scale for box in boxes]
         if self.settings.split_gaps:
-            gray = self._cv2.cvtColor(img, self._cv2.COLOR_BGR2GRAY)
+            # the pipeline hands over a grayscale page: use it rather than convert back
+            gray = image if image.ndim == 2 else self._cv2.cvtColor(img, self._cv2.COLOR_BGR2GRAY)
             native_boxes = [part for box in native_boxes for part in split_at_gaps(gray, box)]
         for box in native_boxes:
             # crop from the original pixels: the recogniser gains from every bit of resolution
@@ -449,8 +450,8 @@ class PpocrEngine(OcrEngine):
 
     def _decode(self, probs: Any) -> tuple[str, float]:
         if self._lm is not None:
-            text, confs = lm.rescore(probs, self._charset, self._lm, self._fold, self._lm_settings)
-            return text, (sum(confs) / len(confs) if confs else 0.0)
+            text, chosen = lm.rescore(probs, self._charset, self._lm, self._fold, self._lm_settings)
+            return text, (sum(chosen) / len(chosen) if chosen else 0.0)
         best = probs.argmax(axis=1)
         scores = probs.max(axis=1)
         chars: list[str] = []

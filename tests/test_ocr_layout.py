@@ -189,3 +189,31 @@ def test_right_to_left_headings_over_columns_are_turned_round() -> None:
     # a page of left-to-right rows keeps its rows as they are
     rows = [row(100 + 40 * i, 100, 400, "館相照術藝泰國") for i in range(3)]
     assert [ln.text for ln in analyse(rows).lines] == ["館相照術藝泰國"] * 3
+
+
+def test_find_rules_sees_a_wavy_rule_and_not_a_column_of_type() -> None:
+    import math
+
+    import pytest
+
+    np = pytest.importorskip("numpy")
+    cv2 = pytest.importorskip("cv2")
+    from lantai.ocr.preprocess import find_rules
+
+    page = np.full((700, 400), 255, np.uint8)
+    # a beaded wavy rule (波纹线) down the page at x ≈ 200: ±4 px, a bead every 60 px
+    points = [(round(200 + 4 * math.sin(y / 6)), y) for y in range(50, 650)]
+    cv2.polylines(page, [np.array(points, np.int32)], False, 0, 2)
+    for y in range(80, 650, 60):
+        cv2.circle(page, (round(200 + 4 * math.sin(y / 6)), y), 3, 0, -1)
+    # a column of "characters" beside it: strokes in cells with blank rows between them
+    for y in range(60, 640, 34):
+        page[y : y + 26, 268:271] = 0  # a vertical stroke through every character
+        page[y + 4 : y + 7, 256:284] = 0
+        page[y + 18 : y + 21, 256:284] = 0
+    rules = find_rules(page, unit=30)
+    vertical = [r for r in rules if r[3] - r[1] > r[2] - r[0]]
+    assert len(vertical) == 1
+    x0, y0, x1, y1 = vertical[0]
+    assert x0 <= 196 and x1 >= 204 and x1 - x0 <= 30  # the wave's axis, no wider than a column
+    assert y0 <= 60 and y1 >= 640

@@ -136,6 +136,10 @@ def _separated(a: Box, b: Box, rules: Sequence[Box]) -> bool:
     )
 
 
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
 def real_rules(rules: Sequence[Box], lines: Sequence[RawLine]) -> list[Box]:
     """The rules that are not strokes of type: a rule runs in the gutter between lines, so one
     lying along the middle half of a text line of its own orientation (a column of closely set
@@ -143,6 +147,8 @@ def real_rules(rules: Sequence[Box], lines: Sequence[RawLine]) -> list[Box]:
     kept: list[Box] = []
     cores: list[tuple[bool, Box]] = []
     for ln in lines:
+        if not any(_is_han(ch) for ch in ln.text):
+            continue  # a rule itself, or an ornament, read as Latin letters ("mwom")
         x0, y0, x1, y1 = bbox_of(ln)
         if ln.vertical:
             q = (x1 - x0) // 4

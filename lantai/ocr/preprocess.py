@@ -148,8 +148,63 @@ def find_rules(gray: Any, unit: float) -> list[tuple[int, int, int, int]]:
             if thick <= max(2.0, unit / 3):
                 found.append((x, y, x + w - 1, y + h - 1))
         rules.extend(_join_collinear(found, horizontal, gap=2 * unit))
+    rules.extend(r for r in _wavy_rules(ink, unit) if not any(_covers(s, r) for s in rules))
     del np
     return rules
+
+
+def _covers(straight: tuple[int, int, int, int], band: tuple[int, int, int, int]) -> bool:
+    """Whether a straight rule runs inside a wavy rule's band for most of its length (the
+    wavy test also finds straight rules; they are kept as found by the straight test)."""
+    horizontal = (band[2] - band[0]) >= (band[3] - band[1])
+    if ((straight[2] - straight[0]) >= (straight[3] - straight[1])) != horizontal:
+        return False
+    a0, a1, c0, c1 = (0, 2, 1, 3) if horizontal else (1, 3, 0, 2)
+    centre = (straight[c0] + straight[c1]) / 2
+    along = min(straight[a1], band[a1]) - max(straight[a0], band[a0])
+    return band[c0] <= centre <= band[c1] and along >= 0.5 * (band[a1] - band[a0])
+
+
+def _wavy_rules(ink: Any, unit: float) -> list[tuple[int, int, int, int]]:
+    """Wavy rules (波纹线, often beaded), which Republican-era papers set between articles.
+
+    A wave wanders a few pixels either side of its axis, so no straight run of ink is long
+    enough for the straight-rule test. Instead every pixel is asked whether a window across
+    the rule, centred on it, holds some ink but only a little (a thin stroke passes, a
+    character's horizontal strokes or a neighbouring column do not); a wavy rule is a long
+    run of such pixels along one axis, with small breaks bridged. Columns of type fail on
+    their blank rows between characters and on their wide strokes.
+    """
+    cv2, np = _cv2(), _np()
+    reach = max(2, round(unit / 6))
+    length = int(5 * unit)
+    bridge = max(3, int(unit / 4))
+    widest = max(2.0, unit / 3)
+    found: list[tuple[int, int, int, int]] = []
+    binary = (ink > 0).astype(np.float32)
+    for horizontal in (True, False):
+        window = (1, 2 * reach + 1) if horizontal else (2 * reach + 1, 1)
+        count = cv2.boxFilter(binary, -1, window, normalize=False)
+        hit = ((count > 0.5) & (count <= widest)).astype(np.uint8)
+        along = (bridge, 1) if horizontal else (1, bridge)
+        long = (length, 1) if horizontal else (1, length)
+        closed = cv2.morphologyEx(hit, cv2.MORPH_CLOSE, cv2.getStructuringElement(0, along))
+        runs = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(0, long))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        for x, y, w, h, _area in stats[1:n].tolist():
+            # a printed stroke is unbroken: nearly every step along it has thin ink (the
+            # bridging above is for worn spots; the gaps between characters are wider)
+            band = hit[y : y + h, x : x + w].astype(bool)
+            steps = band.any(axis=0) if horizontal else band.any(axis=1)
+            if steps.mean() < 0.95:
+                continue
+            if horizontal:
+                found.append((x, max(0, y - reach), x + w - 1, y + h - 1 + reach))
+            else:
+                found.append((max(0, x - reach), y, x + w - 1 + reach, y + h - 1))
+    rows = [r for r in found if r[2] - r[0] >= r[3] - r[1]]
+    cols = [r for r in found if r[2] - r[0] < r[3] - r[1]]
+    return _join_collinear(rows, True, 2 * unit) + _join_collinear(cols, False, 2 * unit)
 
 
 def _join_collinear(

@@ -232,6 +232,7 @@ class PpocrEngine(OcrEngine):
             # the pipeline hands over a grayscale page: use it rather than convert back
             gray = image if image.ndim == 2 else self._cv2.cvtColor(img, self._cv2.COLOR_BGR2GRAY)
             native_boxes = [part for box in native_boxes for part in split_at_gaps(gray, box)]
+            native_boxes = split_at_bands(gray, native_boxes)
         for box in native_boxes:
             # crop from the original pixels: the recogniser gains from every bit of resolution
             crop, vertical = self._crop(img, box)
@@ -548,6 +549,105 @@ def split_at_gaps(gray: Any, box: Any) -> list[Any]:
             parts.append(part if vertical else part[[0, 3, 2, 1]])
         start = b
     return parts or [box]
+
+
+def split_at_bands(gray: Any, boxes: list[Any]) -> list[Any]:
+    """Cut lines at a sub-tier band that their neighbours show but their own ink does not.
+
+    Tightly set papers leave a third of a character or less between sub-tiers, no more than
+    the space between two characters, so :func:`split_at_gaps` cannot see the band in one
+    line's ink. The neighbours can: where several columns of the same type size beside a
+    long line end at one height and others start just below it, a band crosses the line
+    there. The line is cut at its whitest row near that height. On each side the nearest
+    neighbours must agree (a side without neighbours of that size, the edge of a block,
+    has no vote), so a column that really runs on beside a shorter story is left whole.
+    """
+    import numpy as np
+
+    if len(boxes) < 5:
+        return boxes
+    lo = np.array([b.min(axis=0) for b in boxes], np.float64)
+    hi = np.array([b.max(axis=0) for b in boxes], np.float64)
+    vert = (hi[:, 1] - lo[:, 1]) >= 1.5 * (hi[:, 0] - lo[:, 0])
+    out: list[Any] = []
+    for k, box in enumerate(boxes):
+        vertical = bool(vert[k])
+        # along / across coordinates: (y, x) for columns, (x, y) for rows
+        al, ac = (1, 0) if vertical else (0, 1)
+        a0, a1, c0, c1 = lo[k, al], hi[k, al], lo[k, ac], hi[k, ac]
+        size = c1 - c0
+        if a1 - a0 < 5 * size or size < 4:
+            out.append(box)
+            continue
+        thick = hi[:, ac] - lo[:, ac]
+        pitch = (size + thick) / 2
+        dist = (lo[:, ac] + hi[:, ac] - c0 - c1) / 2
+        # a merged line is often a little wider than its neighbours (it runs askew)
+        near = (
+            (vert == vertical)
+            & (thick >= 0.6 * size)
+            & (thick <= 1.6 * size)
+            & (np.abs(dist) >= 0.4 * pitch)
+            & (np.abs(dist) <= 3.0 * pitch)
+            & (hi[:, al] > a0)
+            & (lo[:, al] < a1)
+        )
+        near[k] = False
+        sides: dict[int, list[tuple[float, float, float]]] = {-1: [], 1: []}
+        for j in np.flatnonzero(near).tolist():
+            sides[1 if dist[j] > 0 else -1].append((abs(dist[j]), lo[j, al], hi[j, al]))
+        cuts: list[float] = []
+        for end in sorted({b1 for side in sides.values() for _, _, b1 in side}):
+            if not a0 + 1.5 * size <= end <= a1 - 1.5 * size:
+                continue
+            if cuts and end - cuts[-1] < 2 * size:
+                continue
+            votes = []
+            for side in sides.values():
+                # the nearest lines at that height: ending there, starting there, or
+                # running across it (which speaks against a band)
+                local = sorted(t for t in side if t[1] <= end + size and t[2] >= end - size)[:4]
+                if not local:
+                    continue
+                ends = sum(abs(b1 - end) <= 0.4 * size for _, _, b1 in local)
+                starts = sum(end - 0.4 * size <= b0 <= end + 0.8 * size for _, b0, _ in local)
+                votes.append(ends >= 2 and starts >= 2)
+            if votes and all(votes):
+                cuts.append(end)
+        if not cuts:
+            out.append(box)
+            continue
+        out.extend(_cut_along(np, gray, box, vertical, [(c - a0) / (a1 - a0) for c in cuts]))
+    return out
+
+
+def _cut_along(np: Any, gray: Any, box: Any, vertical: bool, fractions: list[float]) -> list[Any]:
+    """Cut a line box into pieces near the given fractions of its length, each cut moved to
+    the row (column) of least ink within a third of a character."""
+    import cv2
+
+    p0, p1, p2, p3 = box
+    if not vertical:
+        p0, p1, p2, p3 = p0, p3, p2, p1  # long axis first, as in split_at_gaps
+    crop = _warp(np, cv2, gray, np.array([p0, p1, p2, p3], np.float32))
+    n = crop.shape[0]
+    size = max(1.0, float(crop.shape[1]))
+    darkness = (255.0 - crop.astype(np.float32)).sum(axis=1)
+    window = max(1, int(size / 3))
+    points = []
+    for f in fractions:
+        at = int(f * n)
+        lo, hi = max(1, at - window), min(n - 1, at + window)
+        if hi <= lo:
+            continue
+        points.append((lo + int(np.argmin(darkness[lo:hi]))) / n)
+    parts = []
+    for f0, f1 in itertools.pairwise([0.0, *points, 1.0]):
+        q0, q3 = p0 + (p3 - p0) * f0, p0 + (p3 - p0) * f1
+        q1, q2 = p1 + (p2 - p1) * f0, p1 + (p2 - p1) * f1
+        part = np.array([q0, q1, q2, q3], np.float32)
+        parts.append(part if vertical else part[[0, 3, 2, 1]])
+    return parts
 
 
 def _warp(np: Any, cv2: Any, img: Any, box: Any) -> Any:

@@ -211,9 +211,38 @@ def test_find_rules_sees_a_wavy_rule_and_not_a_column_of_type() -> None:
         page[y : y + 26, 268:271] = 0  # a vertical stroke through every character
         page[y + 4 : y + 7, 256:284] = 0
         page[y + 18 : y + 21, 256:284] = 0
+    # and a column of close-set characters, blurred so that no row between them is blank:
+    # thin ink on every step, but many pieces, not one stroke
+    for k, y in enumerate(range(60, 640, 28)):
+        x = 99 + 5 * (k % 2)  # the strokes of one character, then the next: not one line
+        page[y : y + 25, x : x + 3] = 0
+    page = cv2.GaussianBlur(page, (0, 0), 0.8)
     rules = find_rules(page, unit=30)
     vertical = [r for r in rules if r[3] - r[1] > r[2] - r[0]]
     assert len(vertical) == 1
     x0, y0, x1, y1 = vertical[0]
     assert x0 <= 196 and x1 >= 204 and x1 - x0 <= 30  # the wave's axis, no wider than a column
     assert y0 <= 60 and y1 >= 640
+
+
+def test_blurred_columns_of_a_generated_newspaper_are_not_wavy_rules() -> None:
+    import pytest
+
+    pytest.importorskip("cv2")
+    from lantai.errors import MissingDependency
+    from lantai.ocr.preprocess import find_rules, prepare
+    from lantai.ocr.testnewspaper import NewspaperSpec, render_newspaper
+    from lantai.ocr.testpages import find_cjk_font
+
+    try:
+        font = find_cjk_font()
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    # the generator prints straight rules only; its degraded pages blur the close-set type
+    # so much that a column has thin ink on nearly every step
+    page = render_newspaper(NewspaperSpec("traditional", "degraded", seed=4), font)
+    gray = prepare(page.image).image
+    # the pipeline's unit is the median detector box thickness: 10.5 pt at 150 dpi is 22 px
+    # type in boxes of about 28 px
+    for unit in (24.0, 28.0, 32.0):
+        assert find_rules(gray, unit) == find_rules(gray, unit, wavy=False)

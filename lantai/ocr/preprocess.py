@@ -121,14 +121,15 @@ def prepare(image: Any, deskew: bool = True) -> Prepared:
     return Prepared(image=gray, skew=skew, blank=False)
 
 
-def find_rules(gray: Any, unit: float) -> list[tuple[int, int, int, int]]:
+def find_rules(gray: Any, unit: float, wavy: bool = True) -> list[tuple[int, int, int, int]]:
     """Printed rules: long thin straight lines of ink, as boxes ``(x0, y0, x1, y1)``.
 
     Newspapers and forms separate articles and fields with rules, often only a few pixels
     from the text on either side, so layout analysis needs them to keep neighbours apart.
     ``unit`` is the body type size in pixels: a rule must run at least five characters long
     (no run of type does) and be thinner than a third of a character. Letterpress rules are
-    broken and worn, so gaps of a quarter character are bridged first.
+    broken and worn, so gaps of a quarter character are bridged first. ``wavy`` also finds
+    wavy rules (see :func:`_wavy_rules`).
     """
     cv2, np = _cv2(), _np()
     unit = max(4.0, float(unit))
@@ -148,7 +149,8 @@ def find_rules(gray: Any, unit: float) -> list[tuple[int, int, int, int]]:
             if thick <= max(2.0, unit / 3):
                 found.append((x, y, x + w - 1, y + h - 1))
         rules.extend(_join_collinear(found, horizontal, gap=2 * unit))
-    rules.extend(r for r in _wavy_rules(ink, unit) if not any(_covers(s, r) for s in rules))
+    if wavy:
+        rules.extend(r for r in _wavy_rules(ink, unit) if not any(_covers(s, r) for s in rules))
     del np
     return rules
 
@@ -172,12 +174,15 @@ def _wavy_rules(ink: Any, unit: float) -> list[tuple[int, int, int, int]]:
     enough for the straight-rule test. Instead every pixel is asked whether a window across
     the rule, centred on it, holds some ink but only a little (a thin stroke passes, a
     character's horizontal strokes or a neighbouring column do not); a wavy rule is a long
-    run of such pixels along one axis, with small breaks bridged. Columns of type fail on
-    their blank rows between characters and on their wide strokes.
+    run of such pixels along one axis, with small breaks bridged, that is one unbroken
+    piece of ink. Columns of type fail on their blank rows between characters, on their wide
+    strokes, and on being many pieces.
     """
     cv2, np = _cv2(), _np()
     reach = max(2, round(unit / 6))
-    length = int(5 * unit)
+    # longer than a straight rule must be: waves part articles, a column's length at least,
+    # and a shorter run of thin ink is too easily the edge of a column of blurred type
+    length = int(8 * unit)
     bridge = max(3, int(unit / 4))
     widest = max(2.0, unit / 3)
     found: list[tuple[int, int, int, int]] = []
@@ -199,9 +204,16 @@ def _wavy_rules(ink: Any, unit: float) -> list[tuple[int, int, int, int]]:
             if steps.mean() < 0.95:
                 continue
             if horizontal:
-                found.append((x, max(0, y - reach), x + w - 1, y + h - 1 + reach))
+                box = (x, max(0, y - reach), x + w - 1, y + h - 1 + reach)
             else:
-                found.append((max(0, x - reach), y, x + w - 1 + reach, y + h - 1))
+                box = (max(0, x - reach), y, x + w - 1 + reach, y + h - 1)
+            # and it is one stroke: a single piece of ink runs (nearly) its whole length,
+            # where a column of type, however blurred, is a chain of separate characters
+            piece = (ink[box[1] : box[3] + 1, box[0] : box[2] + 1] > 0).astype(np.uint8)
+            m, _, pieces, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
+            extent = pieces[1:m, 2 if horizontal else 3].max() if m > 1 else 0
+            if extent >= 0.85 * (w if horizontal else h):
+                found.append(box)
     rows = [r for r in found if r[2] - r[0] >= r[3] - r[1]]
     cols = [r for r in found if r[2] - r[0] < r[3] - r[1]]
     return _join_collinear(rows, True, 2 * unit) + _join_collinear(cols, False, 2 * unit)

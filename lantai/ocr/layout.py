@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lantai.ocr.engines.base import RawLine
+from lantai.ocr.metrics import is_han
 from lantai.ocr.model import Direction, OcrBlock, OcrLine
 
 Box = tuple[int, int, int, int]
@@ -136,10 +137,6 @@ def _separated(a: Box, b: Box, rules: Sequence[Box]) -> bool:
     )
 
 
-def _is_han(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
-
-
 def real_rules(rules: Sequence[Box], lines: Sequence[RawLine]) -> list[Box]:
     """The rules that are not strokes of type: a rule runs in the gutter between lines, so one
     lying along the middle half of a text line of its own orientation (a column of closely set
@@ -147,7 +144,7 @@ def real_rules(rules: Sequence[Box], lines: Sequence[RawLine]) -> list[Box]:
     kept: list[Box] = []
     cores: list[tuple[bool, Box]] = []
     for ln in lines:
-        if not any(_is_han(ch) for ch in ln.text):
+        if not any(is_han(ch) for ch in ln.text):
             continue  # a rule itself, or an ornament, read as Latin letters ("mwom")
         x0, y0, x1, y1 = bbox_of(ln)
         if ln.vertical:

@@ -538,17 +538,28 @@ def split_at_gaps(gray: Any, box: Any) -> list[Any]:
             cuts.append((a, b))
     if not cuts:
         return [box]
-    parts = []
+    spans = []
     start = 0.0
     for a, b in [*cuts, (n, n)]:
-        f0, f1 = start / n, a / n
         if a - start >= 0.5 * size:
-            q0, q3 = p0 + (p3 - p0) * f0, p0 + (p3 - p0) * f1
-            q1, q2 = p1 + (p2 - p1) * f0, p1 + (p2 - p1) * f1
-            part = np.array([q0, q1, q2, q3], np.float32)
-            parts.append(part if vertical else part[[0, 3, 2, 1]])
+            spans.append((start / n, a / n))
         start = b
-    return parts or [box]
+    return _pieces(np, (p0, p1, p2, p3), vertical, spans) or [box]
+
+
+def _pieces(
+    np: Any, quad: tuple[Any, Any, Any, Any], vertical: bool, spans: list[tuple[float, float]]
+) -> list[Any]:
+    """The parts of a line between fractions ``(f0, f1)`` of its length. ``quad`` has the long
+    axis first (p0→p3 along the line); the parts come back clockwise from top-left."""
+    p0, p1, p2, p3 = quad
+    parts = []
+    for f0, f1 in spans:
+        q0, q3 = p0 + (p3 - p0) * f0, p0 + (p3 - p0) * f1
+        q1, q2 = p1 + (p2 - p1) * f0, p1 + (p2 - p1) * f1
+        part = np.array([q0, q1, q2, q3], np.float32)
+        parts.append(part if vertical else part[[0, 3, 2, 1]])
+    return parts
 
 
 def split_at_bands(gray: Any, boxes: list[Any]) -> list[Any]:
@@ -641,13 +652,7 @@ def _cut_along(np: Any, gray: Any, box: Any, vertical: bool, fractions: list[flo
         if hi <= lo:
             continue
         points.append((lo + int(np.argmin(darkness[lo:hi]))) / n)
-    parts = []
-    for f0, f1 in itertools.pairwise([0.0, *points, 1.0]):
-        q0, q3 = p0 + (p3 - p0) * f0, p0 + (p3 - p0) * f1
-        q1, q2 = p1 + (p2 - p1) * f0, p1 + (p2 - p1) * f1
-        part = np.array([q0, q1, q2, q3], np.float32)
-        parts.append(part if vertical else part[[0, 3, 2, 1]])
-    return parts
+    return _pieces(np, (p0, p1, p2, p3), vertical, list(itertools.pairwise([0.0, *points, 1.0])))
 
 
 def _warp(np: Any, cv2: Any, img: Any, box: Any) -> Any:

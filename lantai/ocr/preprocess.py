@@ -185,7 +185,7 @@ def _wavy_rules(ink: Any, unit: float) -> list[tuple[int, int, int, int]]:
     length = int(8 * unit)
     bridge = max(3, int(unit / 4))
     widest = max(2.0, unit / 3)
-    found: list[tuple[int, int, int, int]] = []
+    found: dict[bool, list[tuple[int, int, int, int]]] = {True: [], False: []}  # by horizontal
     binary = (ink > 0).astype(np.float32)
     for horizontal in (True, False):
         window = (1, 2 * reach + 1) if horizontal else (2 * reach + 1, 1)
@@ -213,10 +213,8 @@ def _wavy_rules(ink: Any, unit: float) -> list[tuple[int, int, int, int]]:
             m, _, pieces, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
             extent = pieces[1:m, 2 if horizontal else 3].max() if m > 1 else 0
             if extent >= 0.85 * (w if horizontal else h):
-                found.append(box)
-    rows = [r for r in found if r[2] - r[0] >= r[3] - r[1]]
-    cols = [r for r in found if r[2] - r[0] < r[3] - r[1]]
-    return _join_collinear(rows, True, 2 * unit) + _join_collinear(cols, False, 2 * unit)
+                found[horizontal].append(box)
+    return [r for h, boxes in found.items() for r in _join_collinear(boxes, h, 2 * unit)]
 
 
 def _join_collinear(

@@ -75,7 +75,7 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
               strict: bool, rebuild: bool, workers: int | None,
               embeddings: bool | None) -> None:
     """Import CATALOG (CSV, XLSX or JSONL) into the index (upsert by 档号)."""
-    from lantai.indexer.service import index_catalog
+    from lantai.indexing.service import index_catalog
 
     settings = obj.settings(**{"embedding.enabled": embeddings})
     outcome = index_catalog(settings, catalog, text_dir=text_dir, mapping_file=mapping_file,
@@ -112,8 +112,8 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
 def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, page: int,
                sort: str, mode: str, fonds: tuple[str, ...], staff: bool) -> None:
     """Search the index: words, "phrases", -exclude, 题名:…, 全宗:…, 1937..1945."""
-    from lantai.indexer.backends import create_backend
-    from lantai.indexer.backends.base import Filters, SearchMode, SearchRequest, SortOrder
+    from lantai.search.backends import create_backend
+    from lantai.search.backends.base import Filters, SearchMode, SearchRequest, SortOrder
 
     settings = obj.settings()
     _require_index(settings)
@@ -123,7 +123,7 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, 
             mode=None if mode == "auto" else SearchMode(mode), filters=Filters(fonds=fonds),
             public=not staff))
     if as_json:
-        from lantai.indexer.serialize import result_to_dict
+        from lantai.search.serialize import result_to_dict
 
         click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
         return
@@ -169,8 +169,8 @@ def _require_index(settings: Settings) -> None:
 def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: Path,
              mode: str, k: int, to_simplified: bool) -> None:
     """Index a test corpus in a temporary index, run its queries, print nDCG@10/R@100/MRR@10."""
-    from lantai.indexer.backends.base import SearchMode
-    from lantai.indexer.evaluation import evaluate
+    from lantai.search.backends.base import SearchMode
+    from lantai.search.evaluation import evaluate
 
     transform = None
     if to_simplified:
@@ -180,7 +180,7 @@ def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: 
     settings = obj.settings(**({"embedding.enabled": True} if mode != "keyword" else {}))
     factory = None
     if mode != "keyword":  # one embedder (and one converted-model cache) for the temp index
-        from lantai.indexer.backends import create_backend, create_configured_embedder
+        from lantai.search.backends import create_backend, create_configured_embedder
 
         embedder = create_configured_embedder(settings)
 
@@ -202,8 +202,8 @@ def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: 
 def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
     """Generate the sample archive, index it, and show a few searches."""
     from lantai.demo import generate_sample_archive
-    from lantai.indexer.backends.base import SearchRequest
-    from lantai.indexer.service import index_catalog, open_backend
+    from lantai.indexing.service import index_catalog, open_backend
+    from lantai.search.backends.base import SearchRequest
 
     settings = obj.settings()
     sample = generate_sample_archive(Path(settings.data_dir) / "demo-source", records)
@@ -250,7 +250,7 @@ def config_cmd(obj: _Context) -> None:
 @_friendly
 def doctor_cmd(obj: _Context) -> None:
     """Check the installation and the index."""
-    from lantai.indexer.analysis import default_analyzer
+    from lantai.text.analysis import default_analyzer
 
     settings = obj.settings()
     analyzer = default_analyzer()
@@ -261,7 +261,7 @@ def doctor_cmd(obj: _Context) -> None:
         if not path.exists():
             click.echo("index: none yet (run `lantai index CATALOG`)")
             return
-    from lantai.indexer.backends import create_backend
+    from lantai.search.backends import create_backend
 
     with create_backend(settings, create=False) as backend:
         health = getattr(backend, "health", None)

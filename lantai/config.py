@@ -263,7 +263,7 @@ def load_settings(
 
 
 def _validate(s: Settings) -> None:
-    from lantai.indexer.backends import BACKENDS
+    from lantai.search.backends import BACKENDS
 
     if s.backend not in BACKENDS:
         raise ConfigError(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings, load_settings
-from lantai.indexer.backends.base import SearchBackend
-from lantai.indexer.model import OpenStatus, Record
+from lantai.search.backends.base import SearchBackend
 
 pytest_plugins = ["tests.es_server"]
 
@@ -41,7 +41,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 def _embedded(settings: Settings, request: pytest.FixtureRequest) -> SearchBackend:
-    from lantai.indexer.backends.embedded import EmbeddedBackend
+    from lantai.search.backends.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings)
 
@@ -52,7 +52,7 @@ def _elasticsearch(settings: Settings, request: pytest.FixtureRequest) -> Search
 
     pytest.importorskip("elasticsearch", reason="pip install 'lantai[elasticsearch]'")
     try:
-        from lantai.indexer.backends.elasticsearch import ElasticsearchBackend
+        from lantai.search.backends.elasticsearch import ElasticsearchBackend
     except ImportError as exc:
         pytest.skip(f"Elasticsearch backend unavailable: {exc}")
     url = request.getfixturevalue("es_url")

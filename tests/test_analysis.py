@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from lantai.indexer.analysis import Analyzer, default_analyzer
-from lantai.indexer.backends.embedded import COLUMNS, token_row
-from lantai.indexer.model import Record
-from lantai.indexer.query import parse_query
+from lantai.catalog.model import Record
+from lantai.indexing.documents import COLUMNS, token_row
+from lantai.search.query import parse_query
+from lantai.text.analysis import Analyzer, default_analyzer
 
 
 @pytest.fixture(scope="module")

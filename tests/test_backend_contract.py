@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from lantai.catalog.model import OpenStatus, Record
 from lantai.errors import BadQueryError, RecordNotFound
-from lantai.indexer.backends.base import Filters, SearchBackend, SearchRequest, SortOrder
-from lantai.indexer.model import OpenStatus, Record
+from lantai.search.backends.base import Filters, SearchBackend, SearchRequest, SortOrder
 
 from .conftest import record
 

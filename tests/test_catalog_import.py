@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from lantai.catalog.model import OpenStatus
 from lantai.errors import ImportFailed
-from lantai.indexer.backends.base import SearchRequest
-from lantai.indexer.catalog_import import ImportReport, read_catalog
-from lantai.indexer.model import OpenStatus
-from lantai.indexer.service import index_catalog, open_backend
+from lantai.indexing.catalog_import import ImportReport, read_catalog
+from lantai.indexing.service import index_catalog, open_backend
+from lantai.search.backends.base import SearchRequest
 
 HEADER = "档号,全宗号,题名,责任者,日期,年度,页数,开放标识,主题词,馆藏位置\n"
 GOOD = ("J001-WS·1947-Y-0001,J001,關於救濟難民的呈,安瀾市政府,民国三十六年三月十二日,1947,3,"
@@ -69,7 +69,7 @@ def test_jsonl(tmp_path: Path) -> None:
 def test_mapping_file_for_local_headers(tmp_path: Path) -> None:
     mapping = write(tmp_path / "m.toml", '[columns]\n"案卷级档号" = "档号"\n"文件名称" = "title"\n')
     catalog = write(tmp_path / "c.csv", "案卷级档号,文件名称\nA1-001-001-001,会议记录\n")
-    from lantai.indexer.catalog_import import load_mapping
+    from lantai.indexing.catalog_import import load_mapping
 
     records, _ = rows(catalog, mapping=load_mapping(mapping))
     assert records[0].title == "会议记录"

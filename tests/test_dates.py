@@ -1,4 +1,4 @@
-"""Tests for lantai.indexer.dates: catalog date normalisation and period spotting in queries."""
+"""Tests for lantai.text.dates: catalog date normalisation and period spotting in queries."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from lantai.errors import ConfigError, LantaiError
-from lantai.indexer import dates
-from lantai.indexer.dates import (
+from lantai.text import dates
+from lantai.text.dates import (
     DateParseError,
     DateRange,
     Precision,

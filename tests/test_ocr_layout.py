@@ -231,8 +231,8 @@ def test_blurred_columns_of_a_generated_newspaper_are_not_wavy_rules() -> None:
     pytest.importorskip("cv2")
     from lantai.errors import MissingDependency
     from lantai.ocr.preprocess import find_rules, prepare
-    from lantai.ocr.testnewspaper import NewspaperSpec, render_newspaper
-    from lantai.ocr.testpages import find_cjk_font
+    from testkit.ocr_newspaper import NewspaperSpec, render_newspaper
+    from testkit.ocr_pages import find_cjk_font
 
     try:
         font = find_cjk_font()

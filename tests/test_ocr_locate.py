@@ -54,7 +54,7 @@ def test_right_to_left_row_is_located_from_its_right_end() -> None:
 
 
 def test_hit_in_indexed_ocr_text_maps_back_to_the_image(tmp_path: Path) -> None:
-    from lantai.indexer.catalog_import import load_text
+    from lantai.indexing.catalog_import import load_text
     from lantai.ocr.reader import load_record_pages, locate_in_record
     from lantai.ocr.store import OutputStore
 

@@ -80,7 +80,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> PaddleApiEngine:
 
 
 def _page(direction: str, script: str) -> Any:
-    from lantai.ocr.testpages import PageSpec, find_cjk_font, render
+    from testkit.ocr_pages import PageSpec, find_cjk_font, render
 
     try:
         find_cjk_font()

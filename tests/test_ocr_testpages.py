@@ -10,7 +10,7 @@ pytest.importorskip("PIL")
 pytest.importorskip("cv2")
 
 from lantai.errors import ConfigError, MissingDependency
-from lantai.ocr import testpages
+from testkit import ocr_pages as testpages
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_newspaper_page_has_articles_in_reading_order() -> None:
     import pytest
 
     from lantai.errors import MissingDependency
-    from lantai.ocr.testnewspaper import NewspaperSpec, render_newspaper
+    from testkit.ocr_newspaper import NewspaperSpec, render_newspaper
 
     try:
         page = render_newspaper(NewspaperSpec(seed=2))

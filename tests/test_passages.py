@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lantai.indexer.passages import Passage, fold_for_embedding, split_passages
+from lantai.indexing.passages import Passage, fold_for_embedding, split_passages
 
 JINGBAO = Path(__file__).resolve().parents[2] / "shared/data/corpus/ecpo_jingbao/corpus.jsonl"
 

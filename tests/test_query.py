@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lantai.indexer.analysis import default_analyzer
-from lantai.indexer.backends.embedded import fts_expression
-from lantai.indexer.query import Field, parse_query
+from lantai.search.backends.embedded import fts_expression
+from lantai.search.query import Field, parse_query
+from lantai.text.analysis import default_analyzer
 
 A = default_analyzer()
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings
 from lantai.errors import BadQueryError, IndexMismatch, LantaiError, RecordNotFound
-from lantai.indexer.backends import embedded_vectors
-from lantai.indexer.backends.base import Filters, SearchMode, SearchRequest
-from lantai.indexer.backends.embedded import EmbeddedBackend
-from lantai.indexer.embeddings import Embedder, create_embedder
-from lantai.indexer.model import OpenStatus, Record
-from lantai.indexer.vectors import VectorStore
+from lantai.search.backends import embedded_vectors
+from lantai.search.backends.base import Filters, SearchMode, SearchRequest
+from lantai.search.backends.embedded import EmbeddedBackend
+from lantai.search.embeddings import Embedder, create_embedder
+from lantai.search.vectors import VectorStore
 
 from .conftest import record
 
@@ -132,7 +132,7 @@ def test_semantic_and_hybrid_return_records(loaded: EmbeddedBackend) -> None:
 
 
 def test_semantic_hit_locates_its_passage(loaded: EmbeddedBackend) -> None:
-    from lantai.indexer.query import QueryPlan
+    from lantai.search.query import QueryPlan
 
     vectors = loaded._record_vectors("J001-WS·1939-Y-0001")
     assert vectors is not None
@@ -162,7 +162,7 @@ def test_public_gate_in_vector_modes(loaded: EmbeddedBackend, mode: SearchMode) 
     assert public.hits and not SECRET & set(codes(public))
     # The gate applies before ranking: asked for the 6 records nearest a secret one, the
     # vector search gives the 6 public records, not 6 minus the secret ones that rank high.
-    from lantai.indexer.query import QueryPlan
+    from lantai.search.query import QueryPlan
 
     nearest_secret = loaded._record_vectors("X001-WS·1985-Y-0099")
     assert nearest_secret is not None
@@ -335,10 +335,10 @@ def test_killed_writer_is_repaired_on_open(settings: Settings, open_backend: Ope
         import os
         from pathlib import Path
         from lantai.config import load_settings
-        from lantai.indexer.backends.embedded import EmbeddedBackend
-        from lantai.indexer.embeddings import create_embedder
-        from lantai.indexer.model import OpenStatus, Record
-        from lantai.indexer.vectors import VectorStore
+        from lantai.search.backends.embedded import EmbeddedBackend
+        from lantai.search.embeddings import create_embedder
+        from lantai.catalog.model import OpenStatus, Record
+        from lantai.search.vectors import VectorStore
 
         VectorStore.commit = lambda self: os._exit(3)
         settings = load_settings(environ={{}}, overrides={{"data_dir": {str(settings.data_dir)!r}}})

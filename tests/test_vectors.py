@@ -1,4 +1,4 @@
-"""Tests for the embedded backend's vector store (lantai.indexer.vectors)."""
+"""Tests for the embedded backend's vector store (lantai.search.vectors)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lantai.errors import ConfigError, IndexMismatch, LantaiError, MissingDependency
-from lantai.indexer import vectors as vmod
-from lantai.indexer.vectors import VectorStore
+from lantai.search import vectors as vmod
+from lantai.search.vectors import VectorStore
 
 DIM = 32
 

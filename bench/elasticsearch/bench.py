@@ -44,12 +44,12 @@ sys.path.insert(0, str(ROOT / "bench" / "keyword"))
 
 from scale import generate, query_mix  # noqa: E402
 
+from lantai.catalog.model import Record  # noqa: E402
 from lantai.config import Settings, load_settings  # noqa: E402
-from lantai.indexer.backends.base import SearchBackend, SearchMode, SearchRequest  # noqa: E402
-from lantai.indexer.backends.elasticsearch import ElasticsearchBackend  # noqa: E402
-from lantai.indexer.backends.embedded import EmbeddedBackend  # noqa: E402
-from lantai.indexer.embeddings import Embedder, create_embedder  # noqa: E402
-from lantai.indexer.model import Record  # noqa: E402
+from lantai.search.backends.base import SearchBackend, SearchMode, SearchRequest  # noqa: E402
+from lantai.search.backends.elasticsearch import ElasticsearchBackend  # noqa: E402
+from lantai.search.backends.embedded import EmbeddedBackend  # noqa: E402
+from lantai.search.embeddings import Embedder, create_embedder  # noqa: E402
 
 
 class CachedEmbedder(Embedder):

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lantai.indexer.embeddings import create_embedder
-from lantai.indexer.embeddings.e5_onnx import OnnxE5Embedder
-from lantai.indexer.passages import fold_for_embedding
+from lantai.indexing.passages import fold_for_embedding
+from lantai.search.embeddings import create_embedder
+from lantai.search.embeddings.e5_onnx import OnnxE5Embedder
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "data/corpus/ecpo_jingbao/corpus.jsonl"

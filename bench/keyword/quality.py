@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from lantai.config import load_settings
-from lantai.indexer.backends.base import SearchMode
-from lantai.indexer.evaluation import evaluate
+from lantai.search.backends.base import SearchMode
+from lantai.search.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"

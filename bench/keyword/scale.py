@@ -23,10 +23,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from lantai.catalog.model import OpenStatus, Record
 from lantai.config import load_settings
-from lantai.indexer.backends import create_backend
-from lantai.indexer.backends.base import SearchRequest
-from lantai.indexer.model import OpenStatus, Record
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import SearchRequest
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 FONDS = [f"J{n:03d}" for n in range(1, 13)] + [f"X{n:03d}" for n in range(1, 13)]
@@ -69,7 +69,7 @@ def generate(n: int, seed: int = 1) -> Iterator[Record]:
 def query_mix(count: int, seed: int = 2) -> list[str]:
     """Historian-like queries: 1–3 words that occur in the corpus (jieba words of 2–4
     characters drawn from real sentences), some with a year range, some full questions."""
-    from lantai.indexer.analysis import default_analyzer
+    from lantai.text.analysis import default_analyzer
 
     rnd = random.Random(seed)
     pool = sentences()

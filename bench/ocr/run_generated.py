@@ -8,13 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 from lantai.ocr.engines import create_engine
 from lantai.ocr.metrics import cer, han_only
 from lantai.ocr.pipeline import ocr_image
-from lantai.ocr.testpages import CONDITIONS, DIRECTIONS, SCRIPTS, PageSpec, find_cjk_font, render
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # testkit/
+from testkit.ocr_pages import CONDITIONS, DIRECTIONS, SCRIPTS, PageSpec, find_cjk_font, render
 
 
 def main() -> None:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 from lantai.ocr.engines.ppocr import PpocrEngine, PpocrSettings
 from lantai.ocr.metrics import cer, han_only
 from lantai.ocr.pipeline import ocr_image
-from lantai.ocr.testpages import PageSpec, find_cjk_font, render
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # testkit/
+from testkit.ocr_pages import PageSpec, find_cjk_font, render
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "retrieval"
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 from lantai.ocr.engines import create_engine
 from lantai.ocr.metrics import aligned_cer, han_f1, han_only
 from lantai.ocr.pipeline import ocr_image
-from lantai.ocr.testnewspaper import NewspaperSpec, render_newspaper
-from lantai.ocr.testpages import find_cjk_font
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # testkit/
+from testkit.ocr_newspaper import NewspaperSpec, render_newspaper
+from testkit.ocr_pages import find_cjk_font
 
 
 def main() -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 from lantai.ocr.batch import run_batch
-from lantai.ocr.testpages import PageSpec, find_cjk_font, render, write
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # testkit/
+from testkit.ocr_pages import PageSpec, find_cjk_font, render, write
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 ``quality.py`` runs every setting end to end through ``evaluate``; this script fetches each
 query's keyword list and dense list once (exactly what hybrid mode fuses: the top
 ``search.candidates`` of each, public request) and fuses them offline with
-:func:`lantai.indexer.fusion.fuse` — so a sweep over many weights costs one pass — plus
+:func:`lantai.search.fusion.fuse` — so a sweep over many weights costs one pass — plus
 variants that ``fusion.py`` does not have, to see whether another normalisation or weighting
 would make one setting good on every set:
 
@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from lantai.config import load_settings
-from lantai.indexer.backends import create_backend
-from lantai.indexer.backends.base import SearchMode, SearchRequest
-from lantai.indexer.embeddings import create_embedder
-from lantai.indexer.evaluation import (
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import SearchMode, SearchRequest
+from lantai.search.embeddings import create_embedder
+from lantai.search.evaluation import (
     corpus_records,
     mrr_at,
     ndcg_at,
@@ -45,8 +45,8 @@ from lantai.indexer.evaluation import (
     read_qrels,
     recall_at,
 )
-from lantai.indexer.fusion import fuse
-from lantai.indexer.query import parse_query
+from lantai.search.fusion import fuse
+from lantai.search.query import parse_query
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import SHARED, MemoEmbedder, sample_queries, sets

@@ -3,7 +3,7 @@
     python bench/semantic/quality.py [--sets jingbao,cmrc2018,drcd] [--max-queries 1000]
         [--model default] [--cache DIR] [--json out.json]
 
-For every set the corpus is indexed by :func:`lantai.indexer.evaluation.evaluate` (a fresh
+For every set the corpus is indexed by :func:`lantai.search.evaluation.evaluate` (a fresh
 temporary index per run, as ``lantai eval`` does) and scored in keyword mode, semantic mode and
 hybrid mode with each fusion setting (weighted at lexical_weight 0.3 to 0.8, and RRF).
 Passage and query vectors are computed once and memoised on disk (``--cache``), so the nine
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from lantai.config import Settings, load_settings
-from lantai.indexer.backends import create_backend
-from lantai.indexer.backends.base import SearchMode
-from lantai.indexer.embeddings import Embedder, create_embedder
-from lantai.indexer.evaluation import evaluate, read_jsonl, read_qrels
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import SearchMode
+from lantai.search.embeddings import Embedder, create_embedder
+from lantai.search.evaluation import evaluate, read_jsonl, read_qrels
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"

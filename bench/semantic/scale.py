@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from lantai.config import load_settings
-from lantai.indexer.backends import create_backend
-from lantai.indexer.backends.base import Filters, SearchMode, SearchRequest
-from lantai.indexer.embeddings import Embedder, create_embedder, l2_normalize
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import Filters, SearchMode, SearchRequest
+from lantai.search.embeddings import Embedder, create_embedder, l2_normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Benchmark of lantai.indexer.vectors.VectorStore (see README.md in this folder).
+"""Benchmark of lantai.search.vectors.VectorStore (see README.md in this folder).
 
 Four steps, each cached in --work (default /tmp/lantai-bench-vectors, outside the repo):
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lantai.indexer.vectors import AnnParams, VectorStore
+from lantai.search.vectors import AnnParams, VectorStore
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "retrieval"
 DIM = 384

@@ -54,8 +54,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from lantai.catalog.model import safe_filename
 from lantai.errors import ConfigError
-from lantai.indexer.model import safe_filename
 
 __all__ = [
     "CATALOG_HEADERS",

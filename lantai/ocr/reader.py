@@ -26,7 +26,7 @@ def _load(path: Path) -> OcrPage:
 
 
 def _record_pages(folder: Path) -> list[OcrPage]:
-    # the same order in which the indexer reads the pages' .txt files (lantai.indexer
+    # the same order in which the indexer reads the pages' .txt files (lantai.indexing
     # .catalog_import.load_text), so page i of a record's text is pages[i] here
     files = sorted(
         (p for p in folder.glob("*.json") if not p.name.startswith(".")),
@@ -47,7 +47,7 @@ class HitBox:
 
 def locate_in_record(pages: Sequence[OcrPage], start: int, end: int) -> list[HitBox]:
     """Boxes on the page images for characters ``start``–``end`` of a record's full text,
-    whose pages are ``pages`` joined by a blank line (as :attr:`lantai.indexer.model.Record
+    whose pages are ``pages`` joined by a blank line (as :attr:`lantai.catalog.model.Record
     .text` joins the pages the indexer read from this OCR output)."""
     boxes: list[HitBox] = []
     offset = 0

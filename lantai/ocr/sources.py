@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lantai.catalog.model import safe_filename
 from lantai.errors import ConfigError, LantaiError, require
 from lantai.files import sha256_file
-from lantai.indexer.model import safe_filename
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"})
 PDF_SUFFIXES = frozenset({".pdf"})
@@ -59,7 +59,7 @@ def safe_name(record_id: str) -> str:
 
 def find_archival_code(name: str) -> str | None:
     """The first valid 档号 in ``name`` (a file stem or folder name), or None."""
-    from lantai.indexer.model import ArchivalCodeError, parse_archival_code
+    from lantai.catalog.model import ArchivalCodeError, parse_archival_code
 
     for match in _CODE_RE.finditer(name):
         parts = match.group(0).split("-")

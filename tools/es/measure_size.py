@@ -56,7 +56,7 @@ def load_texts() -> list[tuple[str, str, str]]:
 
 def prepare(docs: list[tuple[str, str, str]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Bulk sources with Lantai's token streams and passage vectors; also token counts."""
-    from lantai.indexer.analysis import default_analyzer
+    from lantai.text.analysis import default_analyzer
 
     analyzer = default_analyzer()
     rng = np.random.default_rng(0)

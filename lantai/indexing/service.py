@@ -1,0 +1,121 @@
+"""Indexing as a service the CLI (and later the web app and review queue) call.
+
+``index_catalog`` streams a catalog through validation into a backend in atomic batches, shows
+progress, and writes a JSON report of every rejected row and warning next to the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from lantai.catalog.model import Record
+from lantai.config import Settings
+from lantai.errors import ImportFailed
+from lantai.indexing.catalog_import import ImportReport, load_mapping, read_catalog
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import IndexReport, SearchBackend
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    """What an indexing run did, and where its report is."""
+
+    catalog: ImportReport
+    index: IndexReport
+    report_path: Path | None
+
+
+def open_backend(settings: Settings, *, rebuild: bool = False) -> SearchBackend:
+    """Open (or create) the configured backend; ``rebuild`` starts the index afresh."""
+    if rebuild and settings.backend == "embedded":
+        import shutil
+
+        from lantai.search.backends.embedded_vectors import vectors_dir
+
+        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.json"):
+            path = Path(settings.data_dir) / name
+            if path.exists():
+                path.unlink()
+        shutil.rmtree(vectors_dir(Path(settings.data_dir)), ignore_errors=True)
+    return create_backend(settings)
+
+
+def index_catalog(
+    settings: Settings,
+    catalog: Path,
+    *,
+    text_dir: Path | None = None,
+    mapping_file: Path | None = None,
+    strict: bool = False,
+    rebuild: bool = False,
+    progress: bool = False,
+    backend: SearchBackend | None = None,
+    workers: int | None = None,
+) -> IndexOutcome:
+    """Import ``catalog`` into the index. In ``strict`` mode any bad row aborts before writing."""
+    catalog = Path(catalog)
+    if text_dir is not None and not Path(text_dir).is_dir():
+        raise ImportFailed(f"text directory not found: {text_dir}")
+    mapping = load_mapping(mapping_file) if mapping_file else None
+    if strict:
+        check = ImportReport(str(catalog))
+        for _ in read_catalog(catalog, mapping=mapping, text_dir=None, report=check):
+            pass
+        if check.errors:
+            shown = "\n".join(f"  {issue}" for issue in check.errors[:20])
+            more = len(check.errors) - 20
+            raise ImportFailed(
+                f"--strict: {len(check.errors)} bad row(s), nothing was imported:\n{shown}"
+                + (f"\n  … and {more} more" if more > 0 else ""))
+    report = ImportReport(str(catalog))
+    owned = backend is None
+    backend = backend or open_backend(settings, rebuild=rebuild)
+    try:
+        records: Iterable[Record] = read_catalog(catalog, mapping=mapping, text_dir=text_dir,
+                                                 report=report)
+        if progress:
+            records = _progress(records, "indexing", unit="rec")
+        if workers is None:
+            workers = os.cpu_count() or 1
+        rebuild_into = getattr(backend, "rebuild", None)
+        if rebuild and rebuild_into is not None:  # fills a new index, then swaps aliases
+            result = rebuild_into(records, batch_size=1000, workers=workers)
+        else:
+            result = backend.upsert(records, batch_size=1000, workers=workers)
+        if hasattr(backend, "optimize") and result.indexed > 10_000:
+            backend.optimize()
+    finally:
+        if owned:
+            backend.close()
+    report_path = write_report(settings, report, result)
+    return IndexOutcome(report, result, report_path)
+
+
+def write_report(settings: Settings, report: ImportReport, result: IndexReport) -> Path:
+    """Persist the import report as JSON under ``<data_dir>/reports/``."""
+    folder = Path(settings.data_dir) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"import-{stamp}.json"
+    data = report.to_dict()
+    data["indexed"] = result.indexed
+    data["index_failures"] = [{"record": r, "reason": why} for r, why in result.failed]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _progress(items: Iterable[T], desc: str, unit: str) -> Iterator[T]:
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=desc, unit=unit, dynamic_ncols=True)
+

@@ -1,0 +1,563 @@
+"""The embedded default backend: SQLite FTS5 (BM25) in one file, no server.
+
+Layout in ``<data_dir>/index.sqlite``:
+
+* ``records``: one row per 档号 with the filter/facet columns and the whole record as
+  zlib-compressed JSON (the original script, for display and snippets);
+* ``fts``: a *contentless* FTS5 table holding the analyzer's token streams (uni/bi/words per
+  field). Contentless keeps the index small; a delete re-analyses the stored record to tell FTS5
+  which tokens to remove, which is safe because an index refuses to open with a different
+  analyzer (see :meth:`EmbeddedBackend._check_metadata`);
+* ``meta``: the resolved configuration (schema, analyzer fingerprint, backend), also written
+  to ``index.json`` beside the database for people to read.
+
+Each batch of :meth:`upsert` is one transaction: a killed import loses at most the batch in
+flight, and re-running it is idempotent (upsert by 档号).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sqlite3
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from operator import itemgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from lantai.catalog.model import OpenStatus, Record
+from lantai.config import Settings
+from lantai.errors import IndexMismatch, LantaiError
+from lantai.indexing.documents import (
+    COLUMNS,
+    FIELD_COLUMNS,
+    Analysed,
+    analyse_chunks,
+    chunks,
+    token_row,
+)
+from lantai.search.backends.base import (
+    SCHEMA_VERSION,
+    IndexReport,
+    PassageVectors,
+    RawHits,
+    SearchBackend,
+    SearchRequest,
+    SortOrder,
+    VectorHit,
+)
+from lantai.search.query import Clause, QueryPlan, choose_candidates
+from lantai.text.analysis import Analyzer
+
+if TYPE_CHECKING:
+    from lantai.search.backends.embedded_vectors import PassageIndex
+    from lantai.search.embeddings.base import Embedder
+
+#: FTS5 segment-merge settings: SQLite's defaults for everyday writes, and lazier merging
+#: during bulk loads (the import optimizes the index at the end of a large load).
+DEFAULT_MERGE_POLICY = {"automerge": 4, "crisismerge": 16}
+BULK_MERGE_POLICY = {"automerge": 16, "crisismerge": 64}
+#: Postings budget of an OR-ranked query's candidate terms (see :func:`fts_expression`).
+OR_CANDIDATE_BUDGET = 5_000
+_FACET_COLUMNS = {"fonds": "fonds", "decade": "decade", "category": "category",
+                  "creator": "creator", "year": "year", "retention": "retention",
+                  "open_status": "open_status"}
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _clause_expr(clause: Clause) -> str:
+    kind = "uni" if len(clause.units) == 1 else "bi"
+    cols = " ".join(FIELD_COLUMNS[f][kind] for f in clause.fields)
+    tokens = clause.units if kind == "uni" else clause.bigrams
+    return "{" + cols + "} : " + _quote(" ".join(tokens))
+
+
+def _any_expr(kind: str, tokens: Sequence[str]) -> str | None:
+    cols = " ".join(c[kind] for c in FIELD_COLUMNS.values() if kind in c)
+    if not tokens:
+        return None
+    return "{" + cols + "} : (" + " OR ".join(_quote(t) for t in tokens) + ")"
+
+
+def fts_expression(
+    plan: QueryPlan, df: Callable[[Sequence[str]], dict[str, int]] | None = None,
+    budget: int = 0,
+) -> tuple[str | None, str | None]:
+    """(match expression, exclusion expression) for a plan; None where there is none.
+
+    Every user token is double-quoted, so no FTS5 operator or syntax error can come from input.
+
+    OR-ranked plans (questions, partial matches) would score nearly every record if any
+    character could match. With ``df`` (document frequencies), candidates are the records
+    holding one of the *rarest* query terms, taken rarest first until their document
+    frequencies add up to ``budget``; every term still counts in the score. This is the
+    top-k shortcut of dynamic pruning (rare terms dominate BM25), done in the query plan.
+    """
+    parts = [_clause_expr(c) for c in plan.required]
+    if plan.is_or:
+        kinds = {"bi": plan.should_bigrams, "uni": plan.should_units, "w": plan.should_words}
+        everything = [e for e in (_any_expr(k, t) for k, t in kinds.items()) if e]
+        if df is not None:
+            freq = df([t for tokens in kinds.values() for t in tokens])
+            chosen = choose_candidates(kinds, freq, budget)
+            candidates = [e for e in (_any_expr(k, t) for k, t in chosen.items()) if e]
+            if not candidates:
+                return "\"\"", None  # no query term occurs anywhere: match nothing
+            parts.append("(" + " OR ".join(candidates) + ") AND (" + " OR ".join(everything)
+                         + ")")
+        elif everything:
+            parts.append("(" + " OR ".join(everything) + ")")
+    match = " AND ".join(parts) if parts else None
+    excluded = " OR ".join(_clause_expr(c) for c in plan.excluded) or None
+    return match, excluded
+
+
+class EmbeddedBackend(SearchBackend):
+    """SQLite FTS5 backend (the default)."""
+
+    name: ClassVar[str] = "embedded"
+
+    def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
+                 embedder: Embedder | None = None, *,
+                 path: Path | None = None, create: bool = True) -> None:
+        super().__init__(settings, analyzer, embedder)
+        self.path = path or Path(settings.data_dir) / "index.sqlite"
+        if not self.path.exists() and not create:
+            raise LantaiError(f"no index at {self.path}: run `lantai index CATALOG` first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._init_schema()
+        self._passages: PassageIndex | None = None
+        if embedder is not None:
+            from lantai.search.backends.embedded_vectors import PassageIndex
+
+            self._passages = PassageIndex.open(self, embedder)
+
+    def supports_vectors(self) -> bool:
+        return self._passages is not None and self._passages.has_vectors()
+
+    def _knn(self, request: SearchRequest, plan: QueryPlan, vector: np.ndarray,
+             k: int) -> list[VectorHit]:
+        if self._passages is None:
+            return super()._knn(request, plan, vector, k)
+        # The same restrictions as keyword search, applied before ranking: filters (with the
+        # public gate), periods named in the query, and excluded terms.
+        where, args = _filter_sql(request)
+        for period in plan.periods:
+            where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
+                         "(SELECT rowid FROM fts WHERE fts MATCH ?))")
+            args.extend([period.start, period.end, _clause_expr(period.clause)])
+        _, excluded = fts_expression(plan)
+        if excluded:
+            where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            args.append(excluded)
+        conn = self._conn()
+        found = self._passages.search(conn, vector, k, where, args)
+        records = self._load([h.record for h in found])
+        gate = set(request.filters.open_status)
+        hits = []
+        for h in found:
+            record = records.get(h.record)
+            # Re-check the gate on the loaded record: it must hold even if a cached list of
+            # allowed passages were ever stale.
+            if record is None or (gate and record.open_status not in gate):
+                continue
+            hits.append(VectorHit(record, h.score, h.page, h.start, h.end))
+        return hits
+
+    def _record_vectors(self, archival_code: str) -> np.ndarray | None:
+        if self._passages is None:
+            return None
+        conn = self._conn()
+        row = conn.execute("SELECT rowid FROM records WHERE code = ?",
+                           (archival_code,)).fetchone()
+        return None if row is None else self._passages.record_vectors(conn, row[0])
+
+    # -- connections -----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            self._local.conn = conn
+            self._all_conns().append(conn)
+        return conn
+
+    def _all_conns(self) -> list[sqlite3.Connection]:
+        if not hasattr(self, "_conns"):
+            self._conns: list[sqlite3.Connection] = []
+        return self._conns
+
+    def close(self) -> None:
+        if getattr(self, "_passages", None) is not None:
+            self._passages.close()
+        for conn in self._all_conns():
+            conn.close()
+        self._conns = []
+        self._local = threading.local()
+
+    def _init_schema(self) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                conn.execute("""
+                    CREATE TABLE IF NOT EXISTS records (
+                        rowid INTEGER PRIMARY KEY,
+                        code TEXT NOT NULL UNIQUE,
+                        fonds TEXT, fonds_name TEXT, category TEXT, year INTEGER,
+                        decade INTEGER, creator TEXT, retention TEXT, open_status TEXT,
+                        d0 INTEGER, d1 INTEGER, title TEXT)""")
+                # the compressed record lives apart, so scanning matches reads compact rows
+                conn.execute("CREATE TABLE IF NOT EXISTS record_data "
+                             "(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+                for col in ("fonds", "category", "year", "decade", "open_status", "d0"):
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS records_{col} ON records({col})")
+                cols = ", ".join(COLUMNS)
+                conn.execute(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({cols}, "
+                    "content='', tokenize='ascii', detail=full)")
+                self._check_metadata(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _wanted_metadata(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "backend": self.name,
+                "analysis": self.analyzer.fingerprint(), "fts_columns": list(COLUMNS)}
+
+    def _check_metadata(self, conn: sqlite3.Connection) -> None:
+        stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        wanted = self._wanted_metadata()
+        if not stored:
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            rows = [(k, json.dumps(v, ensure_ascii=False)) for k, v in wanted.items()]
+            rows.append(("created", json.dumps(now)))
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", rows)
+            self._write_json_metadata(conn)
+            return
+        for key, value in wanted.items():
+            have = json.loads(stored.get(key, "null"))
+            if have != value:
+                raise IndexMismatch(
+                    f"the index at {self.path} was built with {key}={have}, but this Lantai "
+                    f"uses {key}={value}; rebuild it with `lantai index --rebuild CATALOG`")
+
+    def _write_json_metadata(self, conn: sqlite3.Connection) -> None:
+        meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+        target = self.path.with_name("index.json")
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(target)
+
+    def metadata(self) -> dict[str, Any]:
+        rows = self._conn().execute("SELECT key, value FROM meta").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Record an extra piece of resolved configuration (e.g. the embedding model)."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                         (key, json.dumps(value, ensure_ascii=False)))
+            self._write_json_metadata(conn)
+
+    # -- writing ---------------------------------------------------------------------------
+    def upsert(self, records: Iterable[Record], *, batch_size: int = 500,
+               workers: int = 1) -> IndexReport:
+        """Insert or replace records; ``workers`` > 1 analyses text in parallel processes
+        while this process writes (SQLite has one writer)."""
+        indexed = 0
+        failed: list[tuple[str, str]] = []
+        bulk = workers > 1
+        if bulk:  # merge FTS5 segments less often while loading: −30 % writer CPU, measured
+            self._merge_policy(BULK_MERGE_POLICY)
+        try:
+            for analysed, errors in analyse_chunks(chunks(records, batch_size), self.analyzer,
+                                                   workers=workers, extra=_record_columns):
+                failed.extend(errors)
+                vectors = self.embed_records([a[0] for a in analysed]) if self._passages else None
+                indexed += self._write_analysed(analysed, vectors)
+        finally:
+            if bulk:
+                self._merge_policy(DEFAULT_MERGE_POLICY)
+        return IndexReport(indexed=indexed, failed=tuple(failed))
+
+    def _merge_policy(self, policy: dict[str, int]) -> None:
+        with self._write_lock:
+            for option, value in policy.items():
+                self._conn().execute("INSERT INTO fts(fts, rank) VALUES (?, ?)", (option, value))
+
+    def _write_analysed(self, batch: list[Analysed],
+                        vectors: list[PassageVectors] | None = None) -> int:
+        with self._transaction() as conn:
+            for i, (record, tokens, columns) in enumerate(batch):
+                old = self._find(conn, record.archival_code)
+                rowid = None
+                if old is not None:
+                    rowid = old[0]
+                    self._remove_row(conn, *old)
+                cur = conn.execute(
+                    "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
+                    "decade, creator, retention, open_status, d0, d1, title) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (rowid, *columns[:-1]))
+                rowid = int(cur.lastrowid or 0)
+                conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
+                             (rowid, columns[-1]))
+                conn.execute(
+                    f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) "
+                    f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
+                if self._passages is not None and vectors is not None:
+                    self._passages.write(conn, rowid, vectors[i])
+        return len(batch)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the passage vectors commit after SQLite or roll back."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                if self._passages is not None:
+                    self._passages.rollback()
+                raise
+            if self._passages is not None:
+                self._passages.commit()
+
+    @staticmethod
+    def _find(conn: sqlite3.Connection, code: str) -> tuple[int, bytes] | None:
+        row = conn.execute("SELECT r.rowid, d.data FROM records r JOIN record_data d "
+                           "ON d.rowid = r.rowid WHERE r.code = ?", (code,)).fetchone()
+        return None if row is None else (int(row[0]), row[1])
+
+    def _remove_row(self, conn: sqlite3.Connection, rowid: int, data: bytes) -> None:
+        """Delete a stored record: its tokens (re-analysed), rows and passages."""
+        self._delete_tokens(conn, rowid, _decode(data))
+        conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
+        if self._passages is not None:
+            self._passages.remove(conn, rowid)
+
+    def _delete_tokens(self, conn: sqlite3.Connection, rowid: int, record: Record) -> None:
+        tokens = token_row(record, self.analyzer)
+        conn.execute(
+            f"INSERT INTO fts (fts, rowid, {', '.join(COLUMNS)}) "
+            f"VALUES ('delete', ?{', ?' * len(COLUMNS)})", (rowid, *tokens))
+
+    def delete(self, archival_codes: Sequence[str]) -> int:
+        removed = 0
+        with self._transaction() as conn:
+            for code in archival_codes:
+                old = self._find(conn, code)
+                if old is not None:
+                    self._remove_row(conn, *old)
+                    removed += 1
+        return removed
+
+    def optimize(self) -> None:
+        """Merge FTS5 segments (after a bulk load) for faster queries."""
+        with self._write_lock:
+            self._conn().execute("INSERT INTO fts(fts) VALUES ('optimize')")
+
+    def iter_records(self, *, public: bool = True) -> Iterator[Record]:
+        """Every stored record in 档号 order (exports, reindexing)."""
+        sql = "SELECT d.data FROM records r JOIN record_data d ON d.rowid = r.rowid"
+        args: tuple[Any, ...] = ()
+        if public:
+            sql += " WHERE r.open_status = ?"
+            args = (OpenStatus.OPEN.value,)
+        for (data,) in self._conn().execute(sql + " ORDER BY r.code", args):
+            yield _decode(data)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _get(self, archival_code: str) -> Record | None:
+        row = self._conn().execute("SELECT d.data FROM records r JOIN record_data d "
+                                   "ON d.rowid = r.rowid WHERE r.code = ?",
+                                   (archival_code,)).fetchone()
+        return None if row is None else _decode(row[0])
+
+    def _count(self, open_status: OpenStatus | None) -> int:
+        if open_status is None:
+            return int(self._conn().execute("SELECT count(*) FROM records").fetchone()[0])
+        return int(self._conn().execute("SELECT count(*) FROM records WHERE open_status = ?",
+                                        (open_status.value,)).fetchone()[0])
+
+    def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many records hold each term (any column), cached; the cache is dropped when the
+        index has grown or shrunk by more than a tenth, since it only steers query planning."""
+        conn = self._conn()
+        size = self._count(None)
+        cache: dict[str, int] | None = getattr(self._local, "df", None)
+        if cache is None or abs(size - self._local.df_size) > max(100, size // 10):
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab "
+                         "USING fts5vocab(main, fts, 'row')")
+            cache = self._local.df = {}
+            self._local.df_size = size
+        missing = list({t for t in terms if t not in cache})
+        if missing:
+            for start in range(0, len(missing), 500):
+                chunk = missing[start:start + 500]
+                found = dict(conn.execute(
+                    f"SELECT term, doc FROM temp.fts_vocab WHERE term IN "
+                    f"({','.join('?' * len(chunk))})", chunk).fetchall())
+                for term in chunk:
+                    cache[term] = int(found.get(term, 0))
+            if len(cache) > 200_000:
+                cache.clear()
+        return {t: cache[t] for t in terms if t in cache}
+
+    def _weights(self) -> str:
+        s = self.settings.search
+        base = {"title": s.title_weight, "body": s.body_weight, "meta": s.meta_weight,
+                "creator": s.meta_weight}
+        kind = {"uni": s.unigram_weight, "bi": 1.0, "w": s.word_weight}
+        weights = []
+        for col in COLUMNS:
+            fld, k = col.split("_")
+            weights.append(base[fld] * kind[k])
+        return ", ".join(f"{w:.4f}" for w in weights)
+
+    def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
+        where, args = _filter_sql(request)
+        match, excluded = fts_expression(plan, self._document_frequencies, OR_CANDIDATE_BUDGET)
+        for period in plan.periods:
+            where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
+                         "(SELECT rowid FROM fts WHERE fts MATCH ?))")
+            args.extend([period.start, period.end, _clause_expr(period.clause)])
+        if excluded:
+            where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            args.append(excluded)
+        conn = self._conn()
+        offset = (request.page - 1) * request.size
+        limit = request.size
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        if match is None:
+            return self._browse(conn, request, where_sql, args, offset, limit)
+        # MATERIALIZED: evaluate the full-text match once, then look records up by rowid
+        # (left to itself the planner may loop over records and re-run MATCH per row).
+        sql = (f"WITH m AS MATERIALIZED (SELECT rowid, bm25(fts, {self._weights()}) AS score "
+               f"FROM fts WHERE fts MATCH ?) "
+               f"SELECT m.rowid, m.score, r.code, r.d0, r.fonds, r.decade, r.category, "
+               f"r.creator, r.year, r.retention, r.open_status FROM m "
+               f"CROSS JOIN records r ON r.rowid = m.rowid{where_sql}")
+        rows = conn.execute(sql, [match, *args]).fetchall()
+        total = len(rows)
+        key = _sort_key(request.sort)
+        page = heapq.nsmallest(offset + limit, rows, key=key)[offset:]
+        facets: dict[str, list[tuple[str, int]]] = {}
+        index = {"fonds": 4, "decade": 5, "category": 6, "creator": 7, "year": 8,
+                 "retention": 9, "open_status": 10}
+        for name in request.facets:
+            counts = Counter(map(itemgetter(index[name]), rows))
+            counts.pop(None, None)
+            counts.pop("", None)
+            facets[name] = [(str(v), c) for v, c in
+                            sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                            [: request.facet_size]]
+        records = self._load([row[0] for row in page])
+        # bm25() is "lower is better"; expose a positive score, higher is better
+        scored = [(records[row[0]], -float(row[1])) for row in page]
+        return RawHits(total=total, scored=scored, facets=facets)
+
+    def _browse(self, conn: sqlite3.Connection, request: SearchRequest, where_sql: str,
+                args: list[Any], offset: int, limit: int) -> RawHits:
+        order = {SortOrder.DATE: "r.d0 IS NULL, r.d0, r.code",
+                 SortOrder.DATE_DESC: "r.d0 IS NULL, r.d0 DESC, r.code",
+                 }.get(request.sort, "r.code")
+        total = conn.execute(f"SELECT count(*) FROM records r{where_sql}", args).fetchone()[0]
+        ids = [row[0] for row in conn.execute(
+            f"SELECT r.rowid FROM records r{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, limit, offset])]
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in request.facets:
+            col = _FACET_COLUMNS[name]
+            extra = (" AND " if where_sql else " WHERE ") + f"r.{col} IS NOT NULL AND r.{col} != ''"
+            rows = conn.execute(
+                f"SELECT r.{col}, count(*) AS n FROM records r{where_sql}{extra} "
+                f"GROUP BY r.{col} ORDER BY n DESC, r.{col} LIMIT ?",
+                [*args, request.facet_size]).fetchall()
+            facets[name] = [(str(v), int(n)) for v, n in rows]
+        records = self._load(ids)
+        return RawHits(total=int(total), scored=[(records[i], 0.0) for i in ids], facets=facets)
+
+    def _load(self, rowids: Sequence[int]) -> dict[int, Record]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._conn().execute(
+            f"SELECT rowid, data FROM record_data WHERE rowid IN ({marks})", list(rowids))
+        return {rowid: _decode(data) for rowid, data in rows}
+
+
+def _sort_key(sort: SortOrder):  # type: ignore[no-untyped-def]
+    if sort is SortOrder.DATE:
+        return lambda r: (r[3] is None, r[3] or 0, r[2])
+    if sort is SortOrder.DATE_DESC:
+        return lambda r: (r[3] is None, -(r[3] or 0), r[2])
+    if sort is SortOrder.CODE:
+        return lambda r: r[2]
+    return lambda r: (r[1], r[2])
+
+
+def _filter_sql(request: SearchRequest) -> tuple[list[str], list[Any]]:
+    f = request.filters
+    where: list[str] = []
+    args: list[Any] = []
+
+    def among(column: str, values: Sequence[Any]) -> None:
+        if values:
+            where.append(f"r.{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+
+    among("fonds", f.fonds)
+    among("category", f.category)
+    among("year", f.year)
+    among("decade", f.decade)
+    among("creator", f.creator)
+    among("retention", f.retention)
+    among("open_status", [s.value for s in f.open_status])
+    among("code", f.archival_code)
+    if f.date_from is not None:
+        where.append("r.d1 >= ?")
+        args.append(f.date_from)
+    if f.date_to is not None:
+        where.append("r.d0 <= ?")
+        args.append(f.date_to)
+    return where, args
+
+
+def _record_columns(record: Record) -> tuple[Any, ...]:
+    d0, d1 = record.date_span
+    return (record.archival_code, record.fonds, record.fonds_name, record.category,
+            record.year, record.decade, record.creator, record.retention,
+            record.open_status.value, d0, d1, record.title, _encode(record))
+
+
+def _encode(record: Record) -> bytes:
+    return zlib.compress(json.dumps(record.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _decode(data: bytes) -> Record:
+    return Record.from_dict(json.loads(zlib.decompress(data)))

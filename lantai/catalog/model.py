@@ -132,6 +132,7 @@ class Record:
 
     archival_code: str
     title: str
+    archive: str = ""  # holding archive (馆); empty: the configured archive
     fonds: str = ""
     fonds_name: str = ""
     catalog_no: str = ""
@@ -157,6 +158,8 @@ class Record:
     pages: tuple[str, ...] = ()  # full text, one string per page (OCR or born-digital)
     images: tuple[str, ...] = ()  # page image references, parallel to pages when both exist
     extra: tuple[tuple[str, str], ...] = field(default=())  # unmapped catalog columns
+    #: Open-review fields (basis, reviewer, date, note …) written with status changes.
+    review: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def text(self) -> str:
@@ -203,7 +206,8 @@ class Record:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the API and the embedded store use this)."""
         return {
-            "archival_code": self.archival_code, "title": self.title, "fonds": self.fonds,
+            "archival_code": self.archival_code, "title": self.title, "archive": self.archive,
+            "fonds": self.fonds,
             "fonds_name": self.fonds_name, "catalog_no": self.catalog_no,
             "volume_no": self.volume_no, "item_no": self.item_no, "category": self.category,
             "year": self.year, "creator": self.creator, "doc_number": self.doc_number,
@@ -215,6 +219,7 @@ class Record:
             "notes": self.notes, "carrier": self.carrier, "language": self.language,
             "pages": list(self.pages), "images": list(self.images),
             "extra": {k: v for k, v in self.extra},
+            "review": {k: v for k, v in self.review},
         }
 
     @classmethod
@@ -225,6 +230,8 @@ class Record:
         for key in ("subjects", "persons", "pages", "images"):
             values[key] = tuple(values.get(key) or ())
         values["extra"] = tuple(sorted((values.get("extra") or {}).items()))
+        values["review"] = tuple(sorted((values.get("review") or {}).items()))
+        values.setdefault("archive", "")
         return cls(**values)
 
     def with_pages(self, pages: tuple[str, ...], images: tuple[str, ...] = ()) -> Record:
@@ -242,7 +249,7 @@ def safe_filename(archival_code: str) -> str:
 
 #: DA/T 18 label of each field, as shown in the UI and accepted as a column header.
 FIELD_LABELS: dict[str, str] = {
-    "archival_code": "档号", "fonds": "全宗号", "fonds_name": "全宗名称",
+    "archival_code": "档号", "archive": "档案馆", "fonds": "全宗号", "fonds_name": "全宗名称",
     "catalog_no": "目录号", "volume_no": "案卷号", "item_no": "件号", "category": "门类",
     "year": "年度", "title": "题名", "creator": "责任者", "doc_number": "文号",
     "date_text": "日期", "page_count": "页数", "classification": "密级",

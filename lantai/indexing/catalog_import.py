@@ -38,6 +38,7 @@ HEADER_ALIASES: dict[str, str] = {}
 _ALIASES_BY_FIELD: dict[str, tuple[str, ...]] = {
     "archival_code": ("档号", "檔號", "档案号", "archival_code", "reference_code", "code"),
     "fonds": ("全宗号", "全宗號", "全宗", "fonds", "fonds_code"),
+    "archive": ("档案馆代码", "檔案館代碼", "馆代码", "館代碼", "档案馆", "檔案館", "archive"),
     "fonds_name": ("全宗名称", "全宗名稱", "立档单位", "立檔單位", "fonds_name"),
     "catalog_no": ("目录号", "目錄號", "catalog_no"),
     "volume_no": ("案卷号", "案卷號", "卷号", "volume_no"),
@@ -381,7 +382,7 @@ def _build(values: dict[str, str], fields: dict[str, str | None], file: str, row
             pages = found
     fonds = by_field.get("fonds") or (parsed.fonds if parsed else "")
     return Record(
-        archival_code=code, title=title, fonds=fonds,
+        archival_code=code, title=title, archive=by_field.get("archive", ""), fonds=fonds,
         fonds_name=by_field.get("fonds_name", ""), catalog_no=by_field.get("catalog_no", ""),
         volume_no=by_field.get("volume_no", ""), item_no=by_field.get("item_no", ""),
         category=by_field.get("category", ""), year=year, creator=by_field.get("creator", ""),

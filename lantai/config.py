@@ -84,6 +84,14 @@ class ElasticsearchSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """The archive (馆) this installation serves: the top of the hierarchy."""
+
+    code: str = _setting("local", "code of the holding archive; records without one belong here")
+    name: str = _setting("本馆", "name of the holding archive, shown at the top of browse trees")
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     """The web front end."""
 
@@ -98,6 +106,7 @@ class Settings:
 
     data_dir: Path = _setting(Path("lantai-data"), "index and state directory of one archive")
     backend: str = _setting("embedded", "search backend: embedded | elasticsearch")
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
@@ -113,7 +122,8 @@ _SHORT_ENV = {
     "LANTAI_BACKEND": "backend",
     "LANTAI_ES_URL": "elasticsearch.urls",
 }
-#: Variables of Lantai's tooling (the test Elasticsearch), not settings.
+#: Variables of Lantai's tooling (the test Elasticsearch: every LANTAI_ES_* but LANTAI_ES_URL),
+#: not settings.
 _IGNORED_ENV = {"LANTAI_CONFIG", "LANTAI_ES_HOME", "LANTAI_ES_VERSION", "LANTAI_ES_HEAP",
                 "LANTAI_ES_START_TIMEOUT"}
 
@@ -243,7 +253,8 @@ def load_settings(
             flat[key] = (value, str(path))
 
     for name, value in env.items():
-        if not name.startswith("LANTAI_") or name in _IGNORED_ENV:
+        if not name.startswith("LANTAI_") or name in _IGNORED_ENV or (
+                name.startswith("LANTAI_ES_") and name not in _SHORT_ENV):
             continue
         key = _SHORT_ENV.get(name) or name[len("LANTAI_"):].lower().replace("__", ".")
         if key not in keys:

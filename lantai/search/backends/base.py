@@ -17,16 +17,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lantai.catalog.hierarchy import LEVEL_LABELS, HierarchyPath, Level, normalize_path, path_of
 from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings
-from lantai.errors import BadQueryError, RecordNotFound
+from lantai.errors import BadQueryError, NodeNotFound, RecordNotFound, Unsupported
+from lantai.search.facets import DEFAULT_FACETS, FACET_FIELDS, FACETS, Filters, Labels
 from lantai.search.highlight import Snippet, best_snippets, highlight_all
 from lantai.search.query import QueryPlan, parse_query
 from lantai.text.analysis import Analyzer, default_analyzer
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from lantai.search.embeddings.base import Embedder
 
 #: Index layout version; bump on any change to what is stored.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SearchMode(StrEnum):
@@ -51,45 +53,18 @@ class SortOrder(StrEnum):
     CODE = "code"
 
 
-#: Facets a public search returns, in display order (全宗, 年代, 门类, 责任者).
-DEFAULT_FACETS: tuple[str, ...] = ("fonds", "decade", "category", "creator")
 #: Partial matches fill pages only up to this rank (deeper paging shows exact matches only).
 PARTIAL_FILL_LIMIT = 1000
-#: Every facet a backend must support (staff views add retention and open status).
-FACET_FIELDS: tuple[str, ...] = (*DEFAULT_FACETS, "year", "retention", "open_status")
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Structured filters; values inside one field are OR-ed, fields are AND-ed."""
+class Capability(StrEnum):
+    """What a backend may offer beyond the core contract; ask with :meth:`SearchBackend.has`.
 
-    fonds: tuple[str, ...] = ()
-    category: tuple[str, ...] = ()
-    year: tuple[int, ...] = ()
-    decade: tuple[int, ...] = ()
-    creator: tuple[str, ...] = ()
-    retention: tuple[str, ...] = ()
-    open_status: tuple[OpenStatus, ...] = ()
-    archival_code: tuple[str, ...] = ()
-    date_from: int | None = None  # yyyymmdd, inclusive; overlaps the record's date range
-    date_to: int | None = None
+    A method whose capability a backend lacks raises :class:`~lantai.errors.Unsupported`."""
 
-    def merged_with_plan(self, plan: QueryPlan) -> Filters:
-        """Add the filters written inside the query text (全宗:J001, 1937..1945)."""
-        changes: dict[str, Any] = {}
-        for key, values in plan.filters.items():
-            if key == "year":
-                years = tuple(int(v) for v in values if v.isdigit())
-                changes["year"] = self.year + years
-            else:
-                changes[key] = getattr(self, key) + tuple(values)
-        if plan.year_from is not None:
-            date_from = plan.year_from * 10000 + 101
-            changes["date_from"] = max(self.date_from or 0, date_from)
-        if plan.year_to is not None:
-            date_to = plan.year_to * 10000 + 1231
-            changes["date_to"] = min(self.date_to or 99991231, date_to)
-        return dataclasses.replace(self, **changes) if changes else self
+    VECTORS = "vectors"  # semantic and hybrid search (the index holds passage vectors)
+    ONLINE_REBUILD = "online_rebuild"  # rebuild fills a new index and swaps: no downtime
+    OPTIMIZE = "optimize"  # merge index segments after a bulk load
 
 
 @dataclass(frozen=True)
@@ -142,6 +117,54 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """A new 开放标识 for one record, with the review fields that justify it (basis,
+    reviewer, date, note …; they replace the record's review fields when given)."""
+
+    archival_code: str
+    open_status: OpenStatus
+    review: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Outcome of :meth:`SearchBackend.update_status`."""
+
+    updated: int
+    missing: tuple[str, ...] = ()  # 档号 not in the index
+
+
+@dataclass(frozen=True)
+class BrowseNode:
+    """A child node of the hierarchy with the number of records under it."""
+
+    path: tuple[str, ...]
+    level: Level
+    label: str
+    count: int
+
+    @property
+    def value(self) -> str:
+        return self.path[-1]
+
+
+@dataclass(frozen=True)
+class BrowsePage:
+    """One node of the hierarchy: its child nodes (all of them, with counts) and one page of
+    the records that hang directly under it (ordered by 件号 / 档号, numbers by value)."""
+
+    path: tuple[str, ...]
+    level: Level
+    label: str
+    count: int  # records anywhere under this node
+    children: tuple[BrowseNode, ...]
+    records: tuple[Record, ...]
+    records_total: int  # records directly under this node
+    page: int
+    size: int
+
+
+@dataclass(frozen=True)
 class IndexReport:
     """Outcome of a batch write: how many records went in, and which failed and why."""
 
@@ -182,15 +205,108 @@ class VectorHit:
 
 
 class SearchBackend(ABC):
-    """Base class of every backend. Public methods are final; override the primitives."""
+    """Base class of every backend. Public methods are final; override the primitives.
+
+    Every reading method takes ``public`` (default True): a public caller sees only 开放
+    records, and a non-open record answers exactly like a missing one."""
 
     name: ClassVar[str]
+    #: Optional capabilities this backend class can offer (see :meth:`has`).
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
                  embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.analyzer = analyzer or default_analyzer()
         self.embedder = embedder
+        self.labels = Labels()
+
+    def has(self, capability: Capability) -> bool:
+        """Whether this backend, as opened, offers ``capability``."""
+        if capability is Capability.VECTORS:
+            return self.supports_vectors()
+        return capability in self.capabilities
+
+    def _require(self, capability: Capability) -> None:
+        if not self.has(capability):
+            raise Unsupported(f"the {self.name} backend does not offer {capability.value}")
+
+    def path_of(self, record: Record) -> HierarchyPath:
+        """The record's place in the hierarchy (the configured archive by default)."""
+        return path_of(record, self.settings.archive.code)
+
+    # -- maintenance -----------------------------------------------------------------------
+    def rebuild(self, records: Iterable[Record], *, batch_size: int = 1000,
+                workers: int = 1) -> IndexReport:
+        """Replace the whole index with ``records``. With ``ONLINE_REBUILD`` searches keep
+        answering from the old index until the new one is complete; otherwise the index is
+        dropped first."""
+        self.drop()
+        return self.upsert(records, batch_size=batch_size, workers=workers)
+
+    def optimize(self) -> None:
+        """Merge index segments for faster queries (after a bulk load)."""
+        self._require(Capability.OPTIMIZE)
+
+    @abstractmethod
+    def health(self) -> dict[str, Any]:
+        """Whether the index answers, with counts and backend details (for ``lantai doctor``
+        and a web health check). Raises :class:`~lantai.errors.Unavailable` when it does not."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete the whole index (records, vectors, metadata), leaving an empty one."""
+
+    @abstractmethod
+    def metadata(self) -> dict[str, Any]:
+        """The resolved configuration the index was built with, and stored labels."""
+
+    @abstractmethod
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Store one more piece of resolved configuration (e.g. the embedding model)."""
+
+    # -- labels ----------------------------------------------------------------------------
+    def set_labels(self, facet: str, labels: Mapping[str, str]) -> None:
+        """Add display labels for a facet's values (e.g. the fonds table 全宗号 → 全宗名称);
+        stored with the index, they win over built-in labels."""
+        if facet not in FACETS:
+            raise BadQueryError(f"unknown facet {facet!r}; choose from {', '.join(FACETS)}",
+                                "facet")
+        stored = dict(self.metadata().get("labels") or {})
+        merged = dict(stored.get(facet) or {})
+        merged.update({str(k).strip(): str(v).strip() for k, v in labels.items()
+                       if str(k).strip() and str(v).strip()})
+        stored[facet] = merged
+        self.set_metadata("labels", stored)
+        self.labels = Labels(stored)
+
+    def _load_labels(self) -> None:
+        self.labels = Labels(self.metadata().get("labels") or {})
+
+    def facet_label(self, facet: str, value: str) -> str:
+        """How a facet value is shown (全宗名称 for a 全宗号, 1930年代 for 1930 …)."""
+        return self.labels.label(facet, value)
+
+    # -- status ----------------------------------------------------------------------------
+    def update_status(self, changes: Sequence[StatusChange]) -> StatusReport:
+        """Change the 开放标识 (and review fields) of many records at once, without
+        re-analysing or re-embedding them. The public view changes with the call: in the same
+        transaction (embedded) or before it returns (Elasticsearch refreshes)."""
+        latest: dict[str, StatusChange] = {}
+        for change in changes:
+            if not isinstance(change.open_status, OpenStatus):
+                raise BadQueryError(f"open_status of {change.archival_code!r} must be one of "
+                                    f"{', '.join(s.value for s in OpenStatus)}", "open_status")
+            latest[change.archival_code] = change  # the last change of a record wins
+        if not latest:
+            return StatusReport(updated=0)
+        return self._update_status(list(latest.values()))
+
+    @staticmethod
+    def _changed_record(record: Record, change: StatusChange) -> Record:
+        review = record.review if change.review is None else tuple(
+            sorted((str(k), str(v)) for k, v in change.review.items()))
+        return dataclasses.replace(record, open_status=change.open_status, review=review)
 
     # -- writing -------------------------------------------------------------------------
     @abstractmethod
@@ -213,9 +329,83 @@ class SearchBackend(ABC):
             raise RecordNotFound(archival_code)
         return record
 
-    def count(self, *, public: bool = True) -> int:
-        """Number of records a caller may see."""
-        return self._count(OpenStatus.OPEN if public else None)
+    def get_many(self, archival_codes: Sequence[str], *, public: bool = True
+                 ) -> dict[str, Record]:
+        """The records a caller may see among ``archival_codes`` (others are left out)."""
+        codes = list(dict.fromkeys(archival_codes))
+        found = self._get_many(codes) if codes else {}
+        return {c: found[c] for c in codes
+                if c in found and (not public or found[c].is_public)}
+
+    def count(self, *, public: bool = True, filters: Filters | None = None) -> int:
+        """Number of records a caller may see (under ``filters``)."""
+        return self._count_filtered(self._gated(filters, public))
+
+    def iter_records(self, *, public: bool = True, filters: Filters | None = None
+                     ) -> Iterator[Record]:
+        """Every record a caller may see (under ``filters``), in 档号 order with numbers by
+        value; streams, so exports and reindexing of any size run in constant memory."""
+        return self._iter_records(self._gated(filters, public))
+
+    @staticmethod
+    def _gated(filters: Filters | None, public: bool) -> Filters:
+        filters = filters or Filters()
+        if public:
+            filters = dataclasses.replace(filters, open_status=(OpenStatus.OPEN,))
+        return filters
+
+    # -- hierarchy -------------------------------------------------------------------------
+    def browse(self, path: Sequence[str] = (), *, public: bool = True, page: int = 1,
+               size: int = 50) -> BrowsePage:
+        """One node of the hierarchy (archive → 全宗 → 目录 → 案卷): its children with counts
+        and one page of the records directly under it. ``()`` is the root (the archives).
+        A node holding nothing the caller may see is :class:`NodeNotFound`."""
+        nodes = normalize_path(tuple(path))
+        if not isinstance(page, int) or page < 1:
+            raise BadQueryError("page must be a whole number ≥ 1", "page")
+        if not isinstance(size, int) or not 1 <= size <= self.settings.search.max_size:
+            raise BadQueryError(f"size must be between 1 and {self.settings.search.max_size}",
+                                "size")
+        level = Level(len(nodes))
+        filters = self._gated(_path_filters(nodes), public)
+        children: list[BrowseNode] = []
+        if level < Level.FILE:
+            child_level = Level(level + 1)
+            for value, count in self._children(filters, child_level):
+                if value:  # records without this level hang directly under the node
+                    children.append(BrowseNode(
+                        (*nodes, value), child_level, self._node_label(child_level, value),
+                        count))
+        total = sum(c.count for c in children)
+        records: list[Record] = []
+        records_total = 0
+        if level >= Level.FONDS:  # records hang under a fonds, series or file
+            leaf = filters if level == Level.FILE else dataclasses.replace(
+                filters, **{_LEVEL_FIELDS[Level(level + 1)]: ("",)})
+            records_total, records = self._leaves(leaf, (page - 1) * size, size)
+            total += records_total
+        if nodes and total == 0:
+            raise NodeNotFound(nodes)
+        label = self._node_label(level, nodes[-1]) if nodes else self.settings.archive.name
+        return BrowsePage(path=nodes, level=level, label=label, count=total,
+                          children=tuple(children), records=tuple(records),
+                          records_total=records_total, page=page, size=size)
+
+    def _node_label(self, level: Level, value: str) -> str:
+        if level == Level.ARCHIVE:
+            if value == self.settings.archive.code:
+                return self.settings.archive.name
+            return self.facet_label("archive", value)
+        if level == Level.FONDS:
+            name = self.facet_label("fonds", value)
+            return value if name == value else f"{value} {name}"
+        if level == Level.SERIES and "·" in value:  # 门类·年度·保管期限 of file-based codes
+            parts = value.split("·")
+            parts[0] = self.facet_label("category", parts[0])
+            if len(parts) > 2:
+                parts[-1] = self.facet_label("retention", parts[-1])
+            return "·".join(parts)
+        return f"{LEVEL_LABELS[level]} {value}"
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search with validated paging and the public gate applied."""
@@ -398,6 +588,9 @@ class SearchBackend(ABC):
         unknown = [f for f in request.facets if f not in FACET_FIELDS]
         if unknown:
             raise BadQueryError(f"unknown facet {unknown[0]!r}", "facets")
+        if request.public:  # staff facets (保管期限, 开放标识) are not offered publicly
+            request = dataclasses.replace(
+                request, facets=tuple(f for f in request.facets if FACETS[f].public))
         if request.mode is None:
             mode = SearchMode.HYBRID if self.supports_vectors() else SearchMode.KEYWORD
             request = dataclasses.replace(request, mode=mode)
@@ -422,11 +615,8 @@ class SearchBackend(ABC):
                                      page_starts=record.page_offsets())
         return Hit(record=record, score=score, title=title, snippets=snippets, partial=partial)
 
-    @staticmethod
-    def _facet_label(name: str, value: str) -> str:
-        if name == "decade" and value.isdigit():
-            return f"{value}年代"
-        return value
+    def _facet_label(self, name: str, value: str) -> str:
+        return self.facet_label(name, value)
 
     def supports_vectors(self) -> bool:
         """Whether this index holds passage vectors (semantic and hybrid modes)."""
@@ -438,16 +628,34 @@ class SearchBackend(ABC):
         """The stored record regardless of its open status, or None."""
 
     @abstractmethod
-    def _count(self, open_status: OpenStatus | None) -> int:
-        """Count records, optionally only those with this status."""
+    def _get_many(self, archival_codes: Sequence[str]) -> dict[str, Record]:
+        """The stored records among ``archival_codes``, regardless of open status."""
+
+    @abstractmethod
+    def _count_filtered(self, filters: Filters) -> int:
+        """Count records under ``filters`` (already gated)."""
+
+    @abstractmethod
+    def _iter_records(self, filters: Filters) -> Iterator[Record]:
+        """Records under ``filters`` (already gated) in natural 档号 order, streamed."""
+
+    @abstractmethod
+    def _children(self, filters: Filters, level: Level) -> list[tuple[str, int]]:
+        """Distinct values of ``level`` under ``filters`` with their counts, in natural
+        order ('' for records that have no such level)."""
+
+    @abstractmethod
+    def _leaves(self, filters: Filters, offset: int, limit: int
+                ) -> tuple[int, list[Record]]:
+        """(total, one page) of records under ``filters``, by 件号 then 档号."""
+
+    @abstractmethod
+    def _update_status(self, changes: list[StatusChange]) -> StatusReport:
+        """Write new open statuses (and review fields) of distinct records."""
 
     @abstractmethod
     def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
         """Matches for ``plan`` under ``request.filters`` (already gated), one page of them."""
-
-    @abstractmethod
-    def metadata(self) -> dict[str, Any]:
-        """The resolved configuration the index was built with."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -457,6 +665,15 @@ class SearchBackend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Hierarchy level → the Filters field that selects it.
+_LEVEL_FIELDS: dict[Level, str] = {Level.ARCHIVE: "archive", Level.FONDS: "fonds",
+                                   Level.SERIES: "series", Level.FILE: "file"}
+
+
+def _path_filters(nodes: tuple[str, ...]) -> Filters:
+    return Filters(**{_LEVEL_FIELDS[Level(i + 1)]: (value,) for i, value in enumerate(nodes)})
 
 
 def _plan_text(plan: QueryPlan) -> str:

@@ -47,15 +47,26 @@ import hashlib
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lantai.catalog.hierarchy import Level, natural_code
 from lantai.catalog.model import OpenStatus, Record
 from lantai.config import ElasticsearchSettings, Settings
-from lantai.errors import BadQueryError, ConfigError, IndexMismatch, LantaiError, require
+from lantai.errors import (
+    BadQueryError,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    IndexMismatch,
+    LantaiError,
+    Unavailable,
+    require,
+)
 from lantai.indexing.documents import (
     COLUMNS,
     Analysed,
@@ -65,15 +76,19 @@ from lantai.indexing.documents import (
 )
 from lantai.search.backends.base import (
     SCHEMA_VERSION,
+    Capability,
     IndexReport,
     PassageVectors,
     RawHits,
     SearchBackend,
     SearchRequest,
     SortOrder,
+    StatusChange,
+    StatusReport,
     VectorHit,
 )
 from lantai.search.backends.embedded import OR_CANDIDATE_BUDGET
+from lantai.search.facets import FACETS, Filters, facet_values
 from lantai.search.query import Clause, QueryPlan, choose_candidates
 from lantai.text.analysis import Analyzer
 
@@ -83,18 +98,16 @@ if TYPE_CHECKING:
     from lantai.search.embeddings.base import Embedder
 
 #: Version of this backend's mapping; bump on any change to what is indexed or stored.
-ES_SCHEMA_VERSION = 1
-#: Facet name → keyword/integer field (the same names as the embedded backend's columns).
-FACET_FIELDS: dict[str, str] = {
-    "fonds": "fonds", "decade": "decade", "category": "category", "creator": "creator",
-    "year": "year", "retention": "retention", "open_status": "open_status",
-}
+ES_SCHEMA_VERSION = 2
 #: Elasticsearch's limit on a document id (the 档号).
 MAX_ID_BYTES = 512
 #: Elasticsearch's ceiling on ``k`` and ``num_candidates`` of a kNN search.
 MAX_KNN = 10_000
-_KEYWORDS = ("code", "fonds", "category", "creator", "retention", "open_status")
-_INTEGERS = ("year", "decade", "d0", "d1")
+#: Filter fields: the hierarchy (全宗 → 目录 → 案卷), 件号, the natural sort key of 档号, and one
+#: field per facet (:data:`~lantai.search.facets.FACETS`), named like the facet.
+_KEYWORDS = tuple(dict.fromkeys(("code", "sort_code", "archive", "fonds", "series", "file",
+                                 "item", *(n for n, f in FACETS.items() if f.kind == "text"))))
+_INTEGERS = ("d0", "d1", *(n for n, f in FACETS.items() if f.kind == "int"))
 #: Facet values longer than this are not indexed (Lucene refuses terms over 32 KB).
 _IGNORE_ABOVE = 2048
 #: Index names may not contain these (and must be lowercase, not start with - _ +).
@@ -199,24 +212,7 @@ class QueryCompiler:
     def filters(self, request: SearchRequest, plan: QueryPlan) -> dict[str, Any]:
         """Everything that selects without scoring: filters, periods, exclusions, the gate."""
         f = request.filters
-        selected: list[dict[str, Any]] = []
-
-        def among(name: str, values: Sequence[Any]) -> None:
-            if values:
-                selected.append({"terms": {name: list(values)}})
-
-        among("fonds", f.fonds)
-        among("category", f.category)
-        among("year", f.year)
-        among("decade", f.decade)
-        among("creator", f.creator)
-        among("retention", f.retention)
-        among("open_status", [s.value for s in f.open_status])
-        among("code", f.archival_code)
-        if f.date_from is not None:
-            selected.append({"range": {"d1": {"gte": f.date_from}}})
-        if f.date_to is not None:
-            selected.append({"range": {"d0": {"lte": f.date_to}}})
+        selected = _filter_clauses(f)
         if request.public:
             # The base class has already put 开放 into the filters; repeat it here so that no
             # caller of this compiler can forget it.
@@ -244,6 +240,8 @@ class ElasticsearchBackend(SearchBackend):
     """
 
     name: ClassVar[str] = "elasticsearch"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.ONLINE_REBUILD, Capability.OPTIMIZE})
 
     def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
                  embedder: Embedder | None = None, *, client: Elasticsearch | None = None,
@@ -277,6 +275,7 @@ class ElasticsearchBackend(SearchBackend):
         with self._errors():
             self.server_version = self._server_version()
             self._open(create)
+        self._load_labels()
 
     # -- connection and layout --------------------------------------------------------------
     @contextlib.contextmanager
@@ -289,16 +288,16 @@ class ElasticsearchBackend(SearchBackend):
         try:
             yield
         except (AuthenticationException, AuthorizationException) as exc:
-            raise LantaiError(
+            raise Forbidden(
                 f"Elasticsearch at {self._urls} refused the credentials "
                 f"(elasticsearch.api_key / username / password): {exc.message}") from exc
         except ConnectionTimeout as exc:
-            raise LantaiError(
+            raise Unavailable(
                 f"Elasticsearch at {self._urls} did not answer within "
                 f"{self.settings.elasticsearch.request_timeout:g} s "
                 "(elasticsearch.request_timeout)") from exc
         except TransportConnectionError as exc:
-            raise LantaiError(f"cannot reach Elasticsearch at {self._urls}: {exc}") from exc
+            raise Unavailable(f"cannot reach Elasticsearch at {self._urls}: {exc}") from exc
         except ApiError as exc:
             raise LantaiError(f"Elasticsearch at {self._urls} answered {exc.meta.status}: "
                               f"{_reason(exc.body)}") from exc
@@ -327,7 +326,7 @@ class ElasticsearchBackend(SearchBackend):
             found = self._client.options(ignore_status=404).indices.get_mapping(
                 index=self.public_alias)
             if found.meta.status == 404:
-                raise LantaiError(f"no index {self.public_alias} at {self._urls}: run "
+                raise Unavailable(f"no index {self.public_alias} at {self._urls}: run "
                                   "`lantai index --backend elasticsearch CATALOG` first")
             for index in found.body:
                 self._check_metadata(index, found.body[index]["mappings"].get("_meta", {}))
@@ -335,12 +334,12 @@ class ElasticsearchBackend(SearchBackend):
         concrete = self._alias_indices(self.records_alias)
         if not concrete:
             if not create:
-                raise LantaiError(f"no index {self.records_alias} at {self._urls}: run "
+                raise Unavailable(f"no index {self.records_alias} at {self._urls}: run "
                                   "`lantai index --backend elasticsearch CATALOG` first")
             self._create_live_index()
             return
         if len(concrete) > 1:
-            raise LantaiError(f"alias {self.records_alias} points at {len(concrete)} indices "
+            raise Conflict(f"alias {self.records_alias} points at {len(concrete)} indices "
                               f"({', '.join(sorted(concrete))}); keep one")
         self._check_metadata(concrete[0])
         if not self._alias_indices(self.public_alias):
@@ -356,7 +355,7 @@ class ElasticsearchBackend(SearchBackend):
     def _live_index(self) -> str:
         concrete = self._alias_indices(self.records_alias)
         if not concrete:
-            raise LantaiError(f"alias {self.records_alias} is gone at {self._urls}")
+            raise Unavailable(f"alias {self.records_alias} is gone at {self._urls}")
         return concrete[0]
 
     def _check_metadata(self, index: str, stored: dict[str, Any] | None = None) -> None:
@@ -419,6 +418,8 @@ class ElasticsearchBackend(SearchBackend):
     def _mappings(self, *, vectors: bool) -> dict[str, Any]:
         meta = self._wanted_metadata()
         meta["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if self.labels.stored:  # an archive's labels survive a rebuild
+            meta["labels"] = self.labels.stored
         properties: dict[str, Any] = {
             name: {"type": "keyword", "ignore_above": _IGNORE_ABOVE} for name in _KEYWORDS}
         properties["code"] = {"type": "keyword"}
@@ -433,11 +434,17 @@ class ElasticsearchBackend(SearchBackend):
         # "similar records" needs this mean, nothing more (768 bytes per record at 384 dims,
         # against 3.8 KB for a copy of five passage vectors).
         properties["centroid"] = {"type": "binary", "store": True}
+        # What status changes need to write a document again without re-analysing or
+        # re-embedding it: the token streams (zlib JSON) and the passage vectors (float32),
+        # stored outside _source (see :meth:`_update_status`).
+        properties["tokens"] = {"type": "binary", "store": True}
+        properties["vectors"] = {"type": "binary", "store": True}
         if vectors and self.embedder is not None:
             properties["passages"] = self._passages_mapping()
             meta["embedding"] = self._embedding_meta()
         return {"dynamic": "strict", "_meta": meta,
-                "_source": {"excludes": [*COLUMNS, "passages.vector", "centroid"]},
+                "_source": {"excludes": [*COLUMNS, "passages.vector", "centroid", "tokens",
+                                         "vectors"]},
                 "properties": properties}
 
     def _index_settings(self, *, bulk: bool = False) -> dict[str, Any]:
@@ -646,13 +653,16 @@ class ElasticsearchBackend(SearchBackend):
     def _document(self, record: Record, tokens: tuple[str, ...],
                   vectors: PassageVectors | None) -> dict[str, Any]:
         d0, d1 = record.date_span
-        doc: dict[str, Any] = {
-            "code": record.archival_code, "fonds": record.fonds or None,
-            "category": record.category or None, "creator": record.creator or None,
-            "retention": record.retention or None, "open_status": record.open_status.value,
-            "year": record.year, "decade": record.decade, "d0": d0, "d1": d1,
+        path = self.path_of(record)
+        doc: dict[str, Any] = dict(facet_values(record, path))
+        doc.update({
+            "code": record.archival_code, "sort_code": natural_code(record.archival_code),
+            "archive": path.archive, "fonds": path.fonds, "series": path.series,
+            "file": path.file, "item": path.item, "d0": d0, "d1": d1,
             "hash": self._hash(record), "record": record.to_dict(),
-        }
+            "tokens": base64.b64encode(zlib.compress(json.dumps(
+                tokens, ensure_ascii=False).encode("utf-8"), 6)).decode("ascii"),
+        })
         doc.update(zip(COLUMNS, tokens, strict=True))
         if vectors is not None and len(vectors.vectors):
             matrix = np.asarray(vectors.vectors, dtype=np.float32)
@@ -662,6 +672,8 @@ class ElasticsearchBackend(SearchBackend):
                  "start": vectors.starts[i], "end": vectors.ends[i]}
                 for i in range(len(matrix)) if keep[i]]
             if keep.any():
+                doc["vectors"] = base64.b64encode(
+                    matrix[keep].astype("<f4").tobytes()).decode("ascii")
                 doc["centroid"] = base64.b64encode(
                     matrix[keep].mean(axis=0).astype("<f2").tobytes()).decode("ascii")
         return doc
@@ -701,16 +713,17 @@ class ElasticsearchBackend(SearchBackend):
         self._df_cache.clear()
         return removed
 
-    def iter_records(self, *, public: bool = True) -> Iterator[Record]:
-        """Every stored record in 档号 order (exports, reindexing)."""
+    def _iter_records(self, filters: Filters) -> Iterator[Record]:
+        public = _public_only(filters)
         index = self._index_for(public)
+        query = _bool_filter(_filter_clauses(filters))
         after: list[Any] | None = None
         with self._errors():
             while True:
                 page = self._client.search(
-                    index=index, size=1000, sort=[{"code": "asc"}], search_after=after,
-                    source={"includes": ["record"]}, track_total_hits=False,
-                    query=self._gate({"match_all": {}}, public))
+                    index=index, size=1000, sort=[{"sort_code": "asc"}, {"code": "asc"}],
+                    search_after=after, source={"includes": ["record"]},
+                    track_total_hits=False, query=self._gate(query, public))
                 hits = page["hits"]["hits"]
                 for hit in hits:
                     yield Record.from_dict(hit["_source"]["record"])
@@ -718,12 +731,126 @@ class ElasticsearchBackend(SearchBackend):
                     return
                 after = hits[-1]["sort"]
 
+    def _get_many(self, archival_codes: Sequence[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        with self._errors():
+            for start in range(0, len(archival_codes), 1000):
+                chunk = list(archival_codes[start:start + 1000])
+                if self.public_only:  # ids lookups ignore alias filters: search instead
+                    resp = self._client.search(
+                        index=self.public_alias, size=len(chunk),
+                        source={"includes": ["record"]},
+                        query=self._gate({"ids": {"values": chunk}}, True))
+                    docs = [h["_source"] for h in resp["hits"]["hits"]]
+                else:
+                    found = self._client.mget(index=self.records_alias, ids=chunk,
+                                              source_includes=["record"])
+                    docs = [d["_source"] for d in found["docs"] if d.get("found")]
+                for doc in docs:
+                    record = Record.from_dict(doc["record"])
+                    out[record.archival_code] = record
+        return out
+
+    def _count_filtered(self, filters: Filters) -> int:
+        public = _public_only(filters)
+        with self._errors():
+            return int(self._client.count(
+                index=self._index_for(public),
+                query=self._gate(_bool_filter(_filter_clauses(filters)), public))["count"])
+
+    def _children(self, filters: Filters, level: Level) -> list[tuple[str, int]]:
+        public = _public_only(filters)
+        field = ("archive", "fonds", "series", "file")[level - 1]
+        with self._errors():
+            resp = self._client.search(
+                index=self._index_for(public), size=0, track_total_hits=False,
+                query=self._gate(_bool_filter(_filter_clauses(filters)), public),
+                aggs={"children": {"terms": {"field": field, "size": _MAX_CHILDREN,
+                                             "missing": ""}}})
+        buckets = resp["aggregations"]["children"]["buckets"]
+        return sorted(((str(b["key"]), int(b["doc_count"])) for b in buckets),
+                      key=lambda vn: natural_code(vn[0]))
+
+    def _leaves(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[Record]]:
+        public = _public_only(filters)
+        with self._errors():
+            resp = self._client.search(
+                index=self._index_for(public), from_=offset, size=limit,
+                sort=[{"sort_code": "asc"}, {"code": "asc"}], track_total_hits=True,
+                source={"includes": ["record"]},
+                query=self._gate(_bool_filter(_filter_clauses(filters)), public))
+        return (int(resp["hits"]["total"]["value"]),
+                [Record.from_dict(h["_source"]["record"]) for h in resp["hits"]["hits"]])
+
+    def _update_status(self, changes: list[StatusChange]) -> StatusReport:
+        """Write each changed document again from what is stored: its ``_source``, its token
+        streams and passage vectors from stored fields. Nothing is analysed or embedded; the
+        index is refreshed before returning, so the public alias shows the change."""
+        from elasticsearch.helpers import streaming_bulk
+
+        self._writable()
+        missing: list[str] = []
+        actions: list[dict[str, Any]] = []
+        with self._errors():
+            for start in range(0, len(changes), 500):
+                chunk = changes[start:start + 500]
+                found = self._client.mget(
+                    index=self._target, ids=[c.archival_code for c in chunk],
+                    stored_fields=["tokens", "vectors", "centroid"], source=True)
+                for change, doc in zip(chunk, found["docs"], strict=True):
+                    if not doc.get("found"):
+                        missing.append(change.archival_code)
+                        continue
+                    actions.append({"_op_type": "index", "_index": self._target,
+                                    "_id": doc["_id"],
+                                    "_source": self._restatused(doc, change)})
+            updated = 0
+            failed: list[str] = []
+            for ok, item in streaming_bulk(self._client, actions, raise_on_error=False,
+                                           raise_on_exception=False, max_retries=6,
+                                           initial_backoff=1):
+                info = next(iter(item.values()))
+                if ok:
+                    updated += 1
+                else:
+                    failed.append(f"{info.get('_id')}: {_reason(info)}")
+            if actions:
+                self._client.indices.refresh(index=self._target)
+        if failed:
+            raise LantaiError(f"{len(failed)} status change(s) failed ({updated} written): "
+                              + "; ".join(failed[:5]))
+        return StatusReport(updated=updated, missing=tuple(missing))
+
+    def _restatused(self, doc: dict[str, Any], change: StatusChange) -> dict[str, Any]:
+        """The full document of a stored hit with a new open status."""
+        source: dict[str, Any] = dict(doc["_source"])
+        fields = doc.get("fields", {})
+        if "tokens" not in fields:
+            raise IndexMismatch(f"{doc['_id']} has no stored token streams: rebuild the index "
+                                "(`lantai index --rebuild CATALOG`)")
+        tokens = json.loads(zlib.decompress(base64.b64decode(_first(fields["tokens"]))))
+        source.update(zip(COLUMNS, tokens, strict=True))
+        source["tokens"] = _first(fields["tokens"])
+        for name in ("vectors", "centroid"):
+            if name in fields:
+                source[name] = _first(fields[name])
+        passages = source.get("passages") or []
+        if passages:
+            matrix = np.frombuffer(base64.b64decode(_first(fields["vectors"])), dtype="<f4")
+            matrix = matrix.reshape(len(passages), -1)
+            source["passages"] = [dict(p, vector=[float(x) for x in matrix[i]])
+                                  for i, p in enumerate(passages)]
+        record = self._changed_record(Record.from_dict(source["record"]), change)
+        source.update(open_status=record.open_status.value, record=record.to_dict(),
+                      hash=self._hash(record))
+        return source
+
     # -- reading ---------------------------------------------------------------------------
     def _index_for(self, public: bool) -> str:
         if public:
             return self.public_alias
         if self.public_only:
-            raise LantaiError("this Lantai may read only the public (开放) records: it was "
+            raise Forbidden("this Lantai may read only the public (开放) records: it was "
                               "opened with public_only, for a front end whose API key can "
                               f"read nothing but {self.public_alias}")
         return self.records_alias
@@ -734,7 +861,7 @@ class ElasticsearchBackend(SearchBackend):
 
     def _writable(self) -> None:
         if self.public_only:
-            raise LantaiError("this Lantai was opened with public_only: it cannot write")
+            raise Forbidden("this Lantai was opened with public_only: it cannot write")
 
     @staticmethod
     def _gate(query: dict[str, Any], public: bool) -> dict[str, Any]:
@@ -759,14 +886,6 @@ class ElasticsearchBackend(SearchBackend):
             return None
         return Record.from_dict(found["_source"]["record"])
 
-    def _count(self, open_status: OpenStatus | None) -> int:
-        public = open_status is OpenStatus.OPEN
-        query: dict[str, Any] = {"match_all": {}}
-        if open_status is not None and not public:
-            query = {"term": {"open_status": open_status.value}}
-        with self._errors():
-            return int(self._client.count(index=self._index_for(public),
-                                          query=self._gate(query, public))["count"])
 
     def _weights(self) -> dict[str, float]:
         """Per-field boosts: the embedded backend's BM25 column weights."""
@@ -817,7 +936,7 @@ class ElasticsearchBackend(SearchBackend):
         if must:
             query["bool"]["must"] = must
         sort = _sort(request.sort, scored=bool(must))
-        aggs = {name: {"terms": {"field": FACET_FIELDS[name], "size": request.facet_size,
+        aggs = {name: {"terms": {"field": name, "size": request.facet_size,
                                  "order": [{"_count": "desc"}, {"_key": "asc"}]}}
                 for name in request.facets}
         with self._errors():
@@ -937,7 +1056,7 @@ class ElasticsearchBackend(SearchBackend):
                 "cluster": health["cluster_name"], "status": health["status"],
                 "nodes": health["number_of_nodes"],
                 "versions": sorted({n["version"] for n in nodes.get("nodes", {}).values()}),
-                "public_records": self._count(OpenStatus.OPEN),
+                "public_records": self._count_filtered(Filters(open_status=(OpenStatus.OPEN,))),
                 "vectors": self.supports_vectors(),
             }
             if self.public_only:  # the rest needs rights on the whole index
@@ -948,7 +1067,7 @@ class ElasticsearchBackend(SearchBackend):
                 "index": live[0] if live else None,
                 "aliases": {self.records_alias: live,
                             self.public_alias: self._alias_indices(self.public_alias)},
-                "records": self._count(None),
+                "records": self._count_filtered(Filters()),
                 "store_bytes": sum(s["primaries"]["store"]["size_in_bytes"]
                                    for s in stats["indices"].values()),
             })
@@ -966,10 +1085,15 @@ class ElasticsearchBackend(SearchBackend):
                 names = sorted(found.body) if found.meta.status == 200 else []
                 if names:  # by name: production clusters refuse wildcard deletes
                     client.options(ignore_status=404).indices.delete(index=",".join(names))
+                if not self._closed:  # an open backend keeps an (empty) index to write to
+                    self.labels = type(self.labels)()
+                    self._create_live_index()
         finally:
             if client is not self._client:
                 client.close()
         self._has_vectors = None
+        self._vector_mapping_ready = False
+        self._df_cache.clear()
 
     def close(self) -> None:
         if self._owns_client and not self._closed:
@@ -997,15 +1121,40 @@ def connect(es: ElasticsearchSettings) -> Elasticsearch:
     return client
 
 
+#: Most children one hierarchy node lists (terms aggregation size).
+_MAX_CHILDREN = 10_000
+
+
+def _filter_clauses(f: Filters) -> list[dict[str, Any]]:
+    """Filter clauses of structured filters (facets, hierarchy, 档号, date overlap)."""
+    selected: list[dict[str, Any]] = [
+        {"terms": {"code" if name == "archival_code" else name: list(values)}}
+        for name, values in f.facet_filters().items()]
+    if f.date_from is not None:
+        selected.append({"range": {"d1": {"gte": f.date_from}}})
+    if f.date_to is not None:
+        selected.append({"range": {"d0": {"lte": f.date_to}}})
+    return selected
+
+
+def _bool_filter(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+
+
+def _public_only(filters: Filters) -> bool:
+    """Whether ``filters`` admit only 开放 records (then the public alias is read)."""
+    return filters.open_status == (OpenStatus.OPEN,)
+
+
 def _sort(order: SortOrder, *, scored: bool) -> list[Any]:
     """The embedded backend's orders: ties by 档号, undated records last."""
     if order is SortOrder.DATE:
-        return [{"d0": {"order": "asc", "missing": "_last"}}, {"code": "asc"}]
+        return [{"d0": {"order": "asc", "missing": "_last"}}, {"sort_code": "asc"}]
     if order is SortOrder.DATE_DESC:
-        return [{"d0": {"order": "desc", "missing": "_last"}}, {"code": "asc"}]
+        return [{"d0": {"order": "desc", "missing": "_last"}}, {"sort_code": "asc"}]
     if order is SortOrder.CODE or not scored:
-        return [{"code": "asc"}]
-    return [{"_score": "desc"}, {"code": "asc"}]
+        return [{"sort_code": "asc"}]
+    return [{"_score": "desc"}, {"sort_code": "asc"}]
 
 
 def _facet_key(bucket: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import shutil
 import sqlite3
 import threading
 import zlib
@@ -26,15 +27,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lantai.catalog.hierarchy import Level, natural_code, path_of
 from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings
-from lantai.errors import IndexMismatch, LantaiError
+from lantai.errors import IndexMismatch, Unavailable
 from lantai.indexing.documents import (
     COLUMNS,
     FIELD_COLUMNS,
@@ -45,14 +48,18 @@ from lantai.indexing.documents import (
 )
 from lantai.search.backends.base import (
     SCHEMA_VERSION,
+    Capability,
     IndexReport,
     PassageVectors,
     RawHits,
     SearchBackend,
     SearchRequest,
     SortOrder,
+    StatusChange,
+    StatusReport,
     VectorHit,
 )
+from lantai.search.facets import FACETS, Filters, facet_values
 from lantai.search.query import Clause, QueryPlan, choose_candidates
 from lantai.text.analysis import Analyzer
 
@@ -66,9 +73,10 @@ DEFAULT_MERGE_POLICY = {"automerge": 4, "crisismerge": 16}
 BULK_MERGE_POLICY = {"automerge": 16, "crisismerge": 64}
 #: Postings budget of an OR-ranked query's candidate terms (see :func:`fts_expression`).
 OR_CANDIDATE_BUDGET = 5_000
-_FACET_COLUMNS = {"fonds": "fonds", "decade": "decade", "category": "category",
-                  "creator": "creator", "year": "year", "retention": "retention",
-                  "open_status": "open_status"}
+#: Filter/facet columns of ``records``: the hierarchy, then one per facet (see
+#: :data:`~lantai.search.facets.FACETS`); ``series`` and ``file`` are 目录 and 案卷.
+_TREE_COLUMNS: tuple[str, ...] = ("archive", "fonds", "series", "file")
+_VALUE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((*_TREE_COLUMNS, *FACETS)))
 
 
 def _quote(token: str) -> str:
@@ -126,6 +134,7 @@ class EmbeddedBackend(SearchBackend):
     """SQLite FTS5 backend (the default)."""
 
     name: ClassVar[str] = "embedded"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.OPTIMIZE})
 
     def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
                  embedder: Embedder | None = None, *,
@@ -133,16 +142,20 @@ class EmbeddedBackend(SearchBackend):
         super().__init__(settings, analyzer, embedder)
         self.path = path or Path(settings.data_dir) / "index.sqlite"
         if not self.path.exists() and not create:
-            raise LantaiError(f"no index at {self.path}: run `lantai index CATALOG` first")
+            raise Unavailable(f"no index at {self.path}: run `lantai index CATALOG` first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._init_schema()
         self._passages: PassageIndex | None = None
-        if embedder is not None:
+        self._open_passages()
+        self._load_labels()
+
+    def _open_passages(self) -> None:
+        if self.embedder is not None:
             from lantai.search.backends.embedded_vectors import PassageIndex
 
-            self._passages = PassageIndex.open(self, embedder)
+            self._passages = PassageIndex.open(self, self.embedder)
 
     def supports_vectors(self) -> bool:
         return self._passages is not None and self._passages.has_vectors()
@@ -153,7 +166,7 @@ class EmbeddedBackend(SearchBackend):
             return super()._knn(request, plan, vector, k)
         # The same restrictions as keyword search, applied before ranking: filters (with the
         # public gate), periods named in the query, and excluded terms.
-        where, args = _filter_sql(request)
+        where, args = _filter_sql(request.filters)
         for period in plan.periods:
             where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
                          "(SELECT rowid FROM fts WHERE fts MATCH ?))")
@@ -217,19 +230,24 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-                conn.execute("""
+                values = ", ".join(f"{c} {'INTEGER' if c in _INT_COLUMNS else 'TEXT'}"
+                                   for c in _VALUE_COLUMNS)
+                conn.execute(f"""
                     CREATE TABLE IF NOT EXISTS records (
                         rowid INTEGER PRIMARY KEY,
-                        code TEXT NOT NULL UNIQUE,
-                        fonds TEXT, fonds_name TEXT, category TEXT, year INTEGER,
-                        decade INTEGER, creator TEXT, retention TEXT, open_status TEXT,
-                        d0 INTEGER, d1 INTEGER, title TEXT)""")
+                        code TEXT NOT NULL UNIQUE, sort_code TEXT NOT NULL, item TEXT,
+                        d0 INTEGER, d1 INTEGER, title TEXT, {values})""")
                 # the compressed record lives apart, so scanning matches reads compact rows
                 conn.execute("CREATE TABLE IF NOT EXISTS record_data "
                              "(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)")
                 for col in ("fonds", "category", "year", "decade", "open_status", "d0"):
                     conn.execute(
                         f"CREATE INDEX IF NOT EXISTS records_{col} ON records({col})")
+                # browsing: children of a node grouped, and the files of a node in order,
+                # both from this one covering index
+                conn.execute("CREATE INDEX IF NOT EXISTS records_tree ON records(archive, "
+                             "fonds, series, file, open_status, sort_code)")
+                conn.execute("CREATE INDEX IF NOT EXISTS records_sort ON records(sort_code)")
                 cols = ", ".join(COLUMNS)
                 conn.execute(
                     f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({cols}, "
@@ -273,7 +291,6 @@ class EmbeddedBackend(SearchBackend):
         return {k: json.loads(v) for k, v in rows}
 
     def set_metadata(self, key: str, value: Any) -> None:
-        """Record an extra piece of resolved configuration (e.g. the embedding model)."""
         conn = self._conn()
         with self._write_lock:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -291,8 +308,9 @@ class EmbeddedBackend(SearchBackend):
         if bulk:  # merge FTS5 segments less often while loading: −30 % writer CPU, measured
             self._merge_policy(BULK_MERGE_POLICY)
         try:
+            columns = partial(_record_columns, archive=self.settings.archive.code)
             for analysed, errors in analyse_chunks(chunks(records, batch_size), self.analyzer,
-                                                   workers=workers, extra=_record_columns):
+                                                   workers=workers, extra=columns):
                 failed.extend(errors)
                 vectors = self.embed_records([a[0] for a in analysed]) if self._passages else None
                 indexed += self._write_analysed(analysed, vectors)
@@ -315,10 +333,7 @@ class EmbeddedBackend(SearchBackend):
                 if old is not None:
                     rowid = old[0]
                     self._remove_row(conn, *old)
-                cur = conn.execute(
-                    "INSERT INTO records (rowid, code, fonds, fonds_name, category, year, "
-                    "decade, creator, retention, open_status, d0, d1, title) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (rowid, *columns[:-1]))
+                cur = conn.execute(_INSERT_RECORD, (rowid, *columns[:-1]))
                 rowid = int(cur.lastrowid or 0)
                 conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
                              (rowid, columns[-1]))
@@ -381,15 +396,102 @@ class EmbeddedBackend(SearchBackend):
         with self._write_lock:
             self._conn().execute("INSERT INTO fts(fts) VALUES ('optimize')")
 
-    def iter_records(self, *, public: bool = True) -> Iterator[Record]:
-        """Every stored record in 档号 order (exports, reindexing)."""
-        sql = "SELECT d.data FROM records r JOIN record_data d ON d.rowid = r.rowid"
-        args: tuple[Any, ...] = ()
-        if public:
-            sql += " WHERE r.open_status = ?"
-            args = (OpenStatus.OPEN.value,)
-        for (data,) in self._conn().execute(sql + " ORDER BY r.code", args):
-            yield _decode(data)
+    def _iter_records(self, filters: Filters) -> Iterator[Record]:
+        where, args = _filter_sql(filters)
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        # a connection of its own: a long export must not hold the shared one's cursor
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            rows = conn.execute("SELECT d.data FROM records r JOIN record_data d ON "
+                                f"d.rowid = r.rowid{where_sql} ORDER BY r.sort_code", args)
+            for (data,) in rows:
+                yield _decode(data)
+        finally:
+            conn.close()
+
+    def _update_status(self, changes: list[StatusChange]) -> StatusReport:
+        updated = 0
+        missing: list[str] = []
+        with self._transaction() as conn:
+            for change in changes:
+                old = self._find(conn, change.archival_code)
+                if old is None:
+                    missing.append(change.archival_code)
+                    continue
+                record = self._changed_record(_decode(old[1]), change)
+                # only the status column and the stored record change: the tokens and the
+                # passage vectors stay as they are (the status is not analysed text)
+                conn.execute("UPDATE records SET open_status = ? WHERE rowid = ?",
+                             (record.open_status.value, old[0]))
+                conn.execute("UPDATE record_data SET data = ? WHERE rowid = ?",
+                             (_encode(record), old[0]))
+                updated += 1
+        return StatusReport(updated=updated, missing=tuple(missing))
+
+    def _get_many(self, archival_codes: Sequence[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for start in range(0, len(archival_codes), 500):
+            chunk = list(archival_codes[start:start + 500])
+            rows = self._conn().execute(
+                "SELECT d.data FROM records r JOIN record_data d ON d.rowid = r.rowid "
+                f"WHERE r.code IN ({','.join('?' * len(chunk))})", chunk)
+            for (data,) in rows:
+                record = _decode(data)
+                out[record.archival_code] = record
+        return out
+
+    def _children(self, filters: Filters, level: Level) -> list[tuple[str, int]]:
+        column = _TREE_COLUMNS[level - 1]
+        where, args = _filter_sql(filters)
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        rows = self._conn().execute(
+            f"SELECT r.{column}, count(*) FROM records r{where_sql} GROUP BY r.{column}",
+            args).fetchall()
+        return sorted(((v or "", int(n)) for v, n in rows), key=lambda vn: natural_code(vn[0]))
+
+    def _leaves(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[Record]]:
+        where, args = _filter_sql(filters)
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        conn = self._conn()
+        total = int(conn.execute(f"SELECT count(*) FROM records r{where_sql}",
+                                 args).fetchone()[0])
+        ids = [row[0] for row in conn.execute(
+            f"SELECT r.rowid FROM records r{where_sql} ORDER BY r.sort_code LIMIT ? OFFSET ?",
+            [*args, limit, offset])]
+        records = self._load(ids)
+        return total, [records[i] for i in ids]
+
+    def health(self) -> dict[str, Any]:
+        conn = self._conn()
+        try:
+            conn.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"the index at {self.path} cannot be read: {exc}") from exc
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+        return {"backend": self.name, "path": str(self.path), "size_bytes": size,
+                "records": self._count_filtered(Filters()),
+                "public_records": self._count_filtered(Filters(open_status=(OpenStatus.OPEN,))),
+                "vectors": self.supports_vectors()}
+
+    def drop(self) -> None:
+        from lantai.search.backends.embedded_vectors import vectors_dir
+
+        with self._write_lock:
+            if self._passages is not None:
+                self._passages.close()
+                self._passages = None
+            for conn in self._all_conns():
+                conn.close()
+            self._conns = []
+            self._local = threading.local()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            self.path.with_name("index.json").unlink(missing_ok=True)
+            shutil.rmtree(vectors_dir(self.path.parent), ignore_errors=True)
+        self._init_schema()
+        self._open_passages()
+        self._load_labels()
 
     # -- reading ---------------------------------------------------------------------------
     def _get(self, archival_code: str) -> Record | None:
@@ -398,17 +500,17 @@ class EmbeddedBackend(SearchBackend):
                                    (archival_code,)).fetchone()
         return None if row is None else _decode(row[0])
 
-    def _count(self, open_status: OpenStatus | None) -> int:
-        if open_status is None:
-            return int(self._conn().execute("SELECT count(*) FROM records").fetchone()[0])
-        return int(self._conn().execute("SELECT count(*) FROM records WHERE open_status = ?",
-                                        (open_status.value,)).fetchone()[0])
+    def _count_filtered(self, filters: Filters) -> int:
+        where, args = _filter_sql(filters)
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        return int(self._conn().execute(f"SELECT count(*) FROM records r{where_sql}",
+                                        args).fetchone()[0])
 
     def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """How many records hold each term (any column), cached; the cache is dropped when the
         index has grown or shrunk by more than a tenth, since it only steers query planning."""
         conn = self._conn()
-        size = self._count(None)
+        size = self._count_filtered(Filters())
         cache: dict[str, int] | None = getattr(self._local, "df", None)
         if cache is None or abs(size - self._local.df_size) > max(100, size // 10):
             conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab "
@@ -440,7 +542,7 @@ class EmbeddedBackend(SearchBackend):
         return ", ".join(f"{w:.4f}" for w in weights)
 
     def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
-        where, args = _filter_sql(request)
+        where, args = _filter_sql(request.filters)
         match, excluded = fts_expression(plan, self._document_frequencies, OR_CANDIDATE_BUDGET)
         for period in plan.periods:
             where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
@@ -457,20 +559,18 @@ class EmbeddedBackend(SearchBackend):
             return self._browse(conn, request, where_sql, args, offset, limit)
         # MATERIALIZED: evaluate the full-text match once, then look records up by rowid
         # (left to itself the planner may loop over records and re-run MATCH per row).
+        facet_cols = "".join(f", r.{name}" for name in request.facets)
         sql = (f"WITH m AS MATERIALIZED (SELECT rowid, bm25(fts, {self._weights()}) AS score "
                f"FROM fts WHERE fts MATCH ?) "
-               f"SELECT m.rowid, m.score, r.code, r.d0, r.fonds, r.decade, r.category, "
-               f"r.creator, r.year, r.retention, r.open_status FROM m "
+               f"SELECT m.rowid, m.score, r.sort_code, r.d0{facet_cols} FROM m "
                f"CROSS JOIN records r ON r.rowid = m.rowid{where_sql}")
         rows = conn.execute(sql, [match, *args]).fetchall()
         total = len(rows)
         key = _sort_key(request.sort)
         page = heapq.nsmallest(offset + limit, rows, key=key)[offset:]
         facets: dict[str, list[tuple[str, int]]] = {}
-        index = {"fonds": 4, "decade": 5, "category": 6, "creator": 7, "year": 8,
-                 "retention": 9, "open_status": 10}
-        for name in request.facets:
-            counts = Counter(map(itemgetter(index[name]), rows))
+        for position, name in enumerate(request.facets, start=4):
+            counts = Counter(map(itemgetter(position), rows))
             counts.pop(None, None)
             counts.pop("", None)
             facets[name] = [(str(v), c) for v, c in
@@ -483,16 +583,16 @@ class EmbeddedBackend(SearchBackend):
 
     def _browse(self, conn: sqlite3.Connection, request: SearchRequest, where_sql: str,
                 args: list[Any], offset: int, limit: int) -> RawHits:
-        order = {SortOrder.DATE: "r.d0 IS NULL, r.d0, r.code",
-                 SortOrder.DATE_DESC: "r.d0 IS NULL, r.d0 DESC, r.code",
-                 }.get(request.sort, "r.code")
+        order = {SortOrder.DATE: "r.d0 IS NULL, r.d0, r.sort_code",
+                 SortOrder.DATE_DESC: "r.d0 IS NULL, r.d0 DESC, r.sort_code",
+                 }.get(request.sort, "r.sort_code")
         total = conn.execute(f"SELECT count(*) FROM records r{where_sql}", args).fetchone()[0]
         ids = [row[0] for row in conn.execute(
             f"SELECT r.rowid FROM records r{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
             [*args, limit, offset])]
         facets: dict[str, list[tuple[str, int]]] = {}
         for name in request.facets:
-            col = _FACET_COLUMNS[name]
+            col = name
             extra = (" AND " if where_sql else " WHERE ") + f"r.{col} IS NOT NULL AND r.{col} != ''"
             rows = conn.execute(
                 f"SELECT r.{col}, count(*) AS n FROM records r{where_sql}{extra} "
@@ -521,38 +621,38 @@ def _sort_key(sort: SortOrder):  # type: ignore[no-untyped-def]
     return lambda r: (r[1], r[2])
 
 
-def _filter_sql(request: SearchRequest) -> tuple[list[str], list[Any]]:
-    f = request.filters
+def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     args: list[Any] = []
-
-    def among(column: str, values: Sequence[Any]) -> None:
-        if values:
-            where.append(f"r.{column} IN ({','.join('?' * len(values))})")
-            args.extend(values)
-
-    among("fonds", f.fonds)
-    among("category", f.category)
-    among("year", f.year)
-    among("decade", f.decade)
-    among("creator", f.creator)
-    among("retention", f.retention)
-    among("open_status", [s.value for s in f.open_status])
-    among("code", f.archival_code)
-    if f.date_from is not None:
+    for name, values in filters.facet_filters().items():
+        column = "code" if name == "archival_code" else name
+        where.append(f"r.{column} IN ({','.join('?' * len(values))})")
+        args.extend(values)
+    if filters.date_from is not None:
         where.append("r.d1 >= ?")
-        args.append(f.date_from)
-    if f.date_to is not None:
+        args.append(filters.date_from)
+    if filters.date_to is not None:
         where.append("r.d0 <= ?")
-        args.append(f.date_to)
+        args.append(filters.date_to)
     return where, args
 
 
-def _record_columns(record: Record) -> tuple[Any, ...]:
+_INT_COLUMNS = frozenset(name for name, spec in FACETS.items() if spec.kind == "int")
+_INSERT_RECORD = (
+    f"INSERT INTO records (rowid, code, sort_code, item, d0, d1, title, "
+    f"{', '.join(_VALUE_COLUMNS)}) VALUES (?{', ?' * (6 + len(_VALUE_COLUMNS))})")
+
+
+def _record_columns(record: Record, archive: str) -> tuple[Any, ...]:
+    """Column values of ``records`` (in :data:`_INSERT_RECORD` order) and the stored blob."""
+    path = path_of(record, archive)
+    values = facet_values(record, path)
+    tree = {"archive": path.archive, "fonds": path.fonds, "series": path.series,
+            "file": path.file}
     d0, d1 = record.date_span
-    return (record.archival_code, record.fonds, record.fonds_name, record.category,
-            record.year, record.decade, record.creator, record.retention,
-            record.open_status.value, d0, d1, record.title, _encode(record))
+    return (record.archival_code, natural_code(record.archival_code), path.item, d0, d1,
+            record.title,
+            *(tree[c] if c in tree else values[c] for c in _VALUE_COLUMNS), _encode(record))
 
 
 def _encode(record: Record) -> bytes:

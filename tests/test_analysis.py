@@ -49,6 +49,7 @@ def test_offsets_path_agrees_with_fast_path_on_real_text(analyzer: Analyzer,
                                                          shared_data) -> None:  # type: ignore[no-untyped-def]
     path = shared_data / "corpus" / "ecpo_jingbao" / "corpus.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()[:200]
+    assert len(lines) == 200
     for line in lines:
         text = json.loads(line)["text"]
         assert analyzer.normalize_with_offsets(text)[0] == analyzer.normalize(text)

@@ -38,8 +38,20 @@ def test_errors_are_one_line_messages(tmp_path: Path) -> None:
     assert code == 2 and "no index" in out and "Traceback" not in out
     code, out = run("index", str(tmp_path / "missing.csv"), data_dir=tmp_path / "d")
     assert code == 2 and "catalog file not found" in out
-    code, out = run("search", "x", "--page", "0", data_dir=tmp_path / "empty")
-    assert code == 2
+
+
+def test_bad_page_and_size_name_the_parameter(tmp_path: Path) -> None:
+    # against a real index, so that the request's own validation is what refuses them
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识\nA1-001-001-001,救济难民的呈,开放\n", encoding="utf-8")
+    assert run("index", str(catalog), data_dir=tmp_path / "d")[0] == 0
+    code, out = run("search", "救济", "--page", "1", data_dir=tmp_path / "d")
+    assert code == 0 and "1 条结果" in out
+    for option, value, message in [("--page", "0", "page must be a whole number ≥ 1"),
+                                   ("--page", "-3", "page must be a whole number ≥ 1"),
+                                   ("--size", "0", "size must be a whole number ≥ 1")]:
+        code, out = run("search", "救济", option, value, data_dir=tmp_path / "d")
+        assert (code, out.strip()) == (2, f"error: {message}"), (option, value, out)
 
 
 def test_eval_command(tmp_path: Path) -> None:

@@ -63,11 +63,19 @@ def test_unknown_spec_names_the_spec(spec: str) -> None:
     assert "fake[:<dim>]" in str(err.value)  # and lists what is accepted
 
 
-@pytest.mark.parametrize("spec", ["fake:abc", "fake:1", "fake:-3", "default:x", "st:", "st:  "])
-def test_bad_spec_arguments(spec: str) -> None:
+@pytest.mark.parametrize(("spec", "reason"), [
+    ("fake:abc", "'fake:<dim>' needs an integer dim >= 2"),
+    ("fake:1", "'fake:<dim>' needs an integer dim >= 2"),
+    ("fake:-3", "'fake:<dim>' needs an integer dim >= 2"),
+    ("default:x", "'default' takes no ':<argument>'"),
+    ("st:", "'st' needs ':<argument>'"),
+    ("st:  ", "'st' needs ':<argument>'"),
+])
+def test_bad_spec_arguments(spec: str, reason: str) -> None:
     with pytest.raises(ConfigError) as err:
         create_embedder(spec)
-    assert repr(spec) in str(err.value) or "st:" in str(err.value)
+    assert repr(spec) in str(err.value)  # names the spec as given
+    assert reason in str(err.value)  # and says what is wrong with it
 
 
 def test_known_specs_cover_the_documented_forms() -> None:

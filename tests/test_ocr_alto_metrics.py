@@ -38,15 +38,17 @@ def test_alto_is_well_formed_v4_with_required_structure() -> None:
     ids = [el.get("ID") for el in root.iter() if el.get("ID")]
     assert len(ids) == len(set(ids))
     tag_ids = {t.get("ID") for t in root.find(f"{Q}Tags")}
+    lines = [line for block in blocks for line in block.findall(f"{Q}TextLine")]
+    assert [line.get("ID") for line in lines] == ["line_0", "line_1", "line_2"]
     for block in blocks:
         assert set(block.get("TAGREFS", "").split()) <= tag_ids
-        for line in block.findall(f"{Q}TextLine"):
-            # Shape comes before String in TextLineType
-            assert [c.tag for c in line] == [f"{Q}Shape", f"{Q}String"]
-            for attr in ("HPOS", "VPOS", "WIDTH", "HEIGHT"):
-                assert int(line.get(attr)) >= 0
-            wc = float(line.find(f"{Q}String").get("WC"))
-            assert 0.0 <= wc <= 1.0
+    for line in lines:
+        # Shape comes before String in TextLineType
+        assert [c.tag for c in line] == [f"{Q}Shape", f"{Q}String"]
+        for attr in ("HPOS", "VPOS", "WIDTH", "HEIGHT"):
+            assert int(line.get(attr)) >= 0
+        wc = float(line.find(f"{Q}String").get("WC"))
+        assert 0.0 <= wc <= 1.0
     contents = [s.get("CONTENT") for s in root.iter(f"{Q}String")]
     assert contents == ["大標題", "據此間消息", "A&B <x>"]  # escaping round-trips
     polygon = root.find(f".//{Q}TextLine[@ID='line_1']/{Q}Shape/{Q}Polygon").get("POINTS")

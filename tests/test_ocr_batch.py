@@ -248,7 +248,9 @@ def test_process_pool_gives_same_output(tmp_path: Path) -> None:
         [tmp_path / "in"], tmp_path / "b", engine=fake_engine, workers=2, progress=False
     )
     assert one.pages_done == two.pages_done == 4
-    for path in (tmp_path / "a" / "C038-001-014-003").glob("*.txt"):
+    texts = sorted((tmp_path / "a" / "C038-001-014-003").glob("*.txt"))
+    assert len(texts) == 4
+    for path in texts:
         assert path.read_text("utf-8") == (tmp_path / "b" / path.parent.name / path.name).read_text(
             "utf-8"
         )
@@ -279,7 +281,9 @@ def _kill_and_resume(tmp_path: Path, n: int) -> None:
     assert len(keys) == len(set(keys)) == n  # every page done exactly once
     assert report.pages_cached + report.pages_done == n
     assert report.pages_done == n - report.pages_cached
-    for path in (out / "C038-001-014-003").glob("*.json"):
+    pages = sorted((out / "C038-001-014-003").glob("*.json"))
+    assert len(pages) == n
+    for path in pages:
         OcrPage.from_dict(json.loads(path.read_text("utf-8")))  # no torn file
     assert not list(out.rglob("*.tmp"))
 
@@ -312,7 +316,9 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         [tmp_path / "in"], tmp_path / "local", engine=fake_engine, workers=1, progress=False
     )
     assert local.pages_done == 6
-    for path in (tmp_path / "local" / "C038-001-014-003").glob("*.txt"):
+    texts = sorted((tmp_path / "local" / "C038-001-014-003").glob("*.txt"))
+    assert len(texts) == 6
+    for path in texts:
         assert path.read_text("utf-8") == (
             tmp_path / "out" / path.parent.name / path.name
         ).read_text("utf-8")

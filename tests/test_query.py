@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+
 import pytest
 
+from lantai.indexing.documents import COLUMNS
 from lantai.search.backends.embedded import fts_expression
 from lantai.search.query import Field, parse_query
 from lantai.text.analysis import default_analyzer
@@ -46,11 +50,35 @@ def test_unknown_prefix_is_text() -> None:
     assert units(parse_query("http://x", A)) == ["http", "x"]
 
 
-@pytest.mark.parametrize("raw", ['"', "AND", "NEAR(", "*", "{a}:b", "\"'\"", "x" * 5000, "—"])
+#: A double-quoted FTS5 string ("" inside is an escaped quote).
+QUOTED = re.compile(r'"(?:[^"]|"")*"')
+#: What the expression may hold outside quoted strings: column filters, the operators it
+#: joins clauses with, brackets. The analyzer lower-cases input, so a user's AND or OR left
+#: unquoted would show up here as "and" / "or" and fail the match.
+STRUCTURE = re.compile(r"(?:\{[a-z_ ]+\} :|AND|OR|[()\s])*")
+
+
+@pytest.mark.parametrize("raw", [
+    "AND", "NEAR(", "{a}:b", "x" * 5000, "a OR b", 'x" OR "y', "title_bi:x NOT y",
+    '"第一路军" -汪伪 -"NEAR(a b)"', "是由哪两个公司合作开发的？", "a*", "^2 ~3 +x",
+])
 def test_fts_expression_quotes_every_token(raw: str) -> None:
-    match, _ = fts_expression(parse_query(raw, A))
-    if match:
-        inside = match.replace('""', "")
-        # every user token sits inside double quotes
-        assert inside.count('"') % 2 == 0
-        assert "AND" not in inside.replace(" AND ", "") or '"and"' in inside.lower()
+    plan = parse_query(raw, A)
+    match, excluded = fts_expression(plan)
+    assert match is not None
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(COLUMNS)})")
+    for expr in [match] + ([excluded] if plan.excluded else []):
+        assert expr is not None
+        assert QUOTED.search(expr), expr
+        assert STRUCTURE.fullmatch(QUOTED.sub("", expr)), expr
+        # FTS5 itself accepts it: no syntax error can come from the input
+        conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expr,)).fetchone()
+    conn.close()
+
+
+@pytest.mark.parametrize("raw", ['"', "*", "\"'\"", "—", "-", "", "  "])
+def test_query_without_searchable_text_has_no_match_expression(raw: str) -> None:
+    plan = parse_query(raw, A)
+    assert (plan.required, plan.excluded, plan.is_or) == ((), (), False)
+    assert fts_expression(plan) == (None, None)

@@ -224,7 +224,7 @@ def test_new_store_replaces_old_only_at_commit(
         raise OSError("power cut")
 
     monkeypatch.setattr(vmod, "_write_meta", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="power cut"):
         new.commit()
     monkeypatch.undo()
     survivor = VectorStore.open(path)

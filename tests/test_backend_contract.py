@@ -8,8 +8,16 @@ from __future__ import annotations
 import pytest
 
 from lantai.catalog.model import OpenStatus, Record
-from lantai.errors import BadQueryError, RecordNotFound
-from lantai.search.backends.base import Filters, SearchBackend, SearchRequest, SortOrder
+from lantai.catalog.hierarchy import Level
+from lantai.errors import BadQueryError, NodeNotFound, RecordNotFound, Unsupported
+from lantai.search.backends.base import (
+    Capability,
+    Filters,
+    SearchBackend,
+    SearchRequest,
+    SortOrder,
+    StatusChange,
+)
 
 from .conftest import record
 
@@ -194,7 +202,11 @@ def test_partial_matches_follow_the_exact_ones(loaded: SearchBackend) -> None:
     flags = [h.partial for h in result.hits]
     assert flags[0] is False and result.exact_total == 1
     assert flags == sorted(flags)  # exact first, then partial
-    assert result.total == result.exact_total + sum(flags) or len(flags) == 3
+    # the whole ranking on one page: its partial hits are exactly what total adds
+    everything = loaded.search(SearchRequest("难民 米价", size=100))
+    assert everything.total == len(everything.hits) == result.total
+    assert everything.total - everything.exact_total == sum(h.partial for h in everything.hits)
+    assert [h.record_id for h in everything.hits[:3]] == [h.record_id for h in result.hits]
     # page 2 continues the same ranking without repeating records
     page2 = loaded.search(SearchRequest("难民 米价", size=3, page=2))
     assert not {h.record_id for h in page2.hits} & {h.record_id for h in result.hits}
@@ -210,3 +222,186 @@ def test_dates_named_in_the_query_are_understood(loaded: SearchBackend) -> None:
     assert set(codes(loaded.search(SearchRequest("1950年代")))) == {
         "X001-WS·1952-Y-0010", "X012-WS·1956-D30-0003", "X012-WS·1958-Y-0001"}
     assert codes(loaded.search(SearchRequest("抗战时期 轰炸"))) == ["J017-001-002-003"]
+
+
+# -- reading many, counting, iterating -----------------------------------------------------
+
+def test_get_many_leaves_out_what_the_caller_may_not_see(loaded: SearchBackend) -> None:
+    asked = ["J017-001-002-003", "X001-WS·1985-Y-0099", "NOPE-1", "J017-001-002-003"]
+    public = loaded.get_many(asked)
+    assert list(public) == ["J017-001-002-003"]
+    assert public["J017-001-002-003"].title == "敵機轟炸市區損失調查表"
+    staff = loaded.get_many(asked, public=False)
+    assert set(staff) == {"J017-001-002-003", "X001-WS·1985-Y-0099"}
+    assert staff["X001-WS·1985-Y-0099"].open_status is OpenStatus.CONTROLLED
+
+
+def test_count_and_iterate_with_filters(loaded: SearchBackend) -> None:
+    assert loaded.count(filters=Filters(fonds=("X012",))) == 2
+    assert loaded.count(filters=Filters(fonds=("X099",))) == 0
+    assert loaded.count(public=False, filters=Filters(fonds=("X099",))) == 2
+    # a public caller cannot widen the gate through the filters
+    sneaky = Filters(open_status=(OpenStatus.CONTROLLED,))
+    assert loaded.count(filters=sneaky) == len(PUBLIC_CODES)
+    assert {r.archival_code for r in loaded.iter_records(filters=sneaky)} == PUBLIC_CODES
+    everything = [r.archival_code for r in loaded.iter_records(public=False)]
+    assert set(everything) == PUBLIC_CODES | SECRET_CODES
+    assert everything == sorted(everything)  # 档号 order (no numbers of different widths)
+    dated = {r.archival_code for r in loaded.iter_records(
+        filters=Filters(date_from=19390101, date_to=19391231))}
+    assert dated == {"J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002", "J017-001-002-003"}
+
+
+def test_numbers_in_codes_sort_by_value(backend: SearchBackend) -> None:
+    codes_ = ["C038-001-002-10", "C038-001-002-9", "C038-001-010-1", "C038-001-002-100"]
+    backend.upsert([record(c, f"文件{c}") for c in codes_])
+    expected = ["C038-001-002-9", "C038-001-002-10", "C038-001-002-100", "C038-001-010-1"]
+    assert [r.archival_code for r in backend.iter_records()] == expected
+    browsed = backend.browse(("local", "C038", "001", "002"))
+    assert [r.archival_code for r in browsed.records] == expected[:3]
+    assert [h.record_id for h in backend.search(
+        SearchRequest("", sort=SortOrder.CODE)).hits] == expected
+
+
+# -- status changes --------------------------------------------------------------------------
+
+def test_status_change_moves_records_in_and_out_of_the_public_view(
+        loaded: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lantai.indexing import documents
+
+    def no_analysis(*args: object, **kwargs: object) -> tuple[str, ...]:
+        raise AssertionError("a status change must not analyse text again")
+
+    monkeypatch.setattr(documents, "token_row", no_analysis)
+    secret, opened = "X001-WS·1985-Y-0099", "J017-001-002-003"
+    assert secret not in codes(loaded.search(SearchRequest("纪念馆扩建")), partial=True)
+    before = loaded.count()
+    report = loaded.update_status([
+        StatusChange(secret, OpenStatus.OPEN, {"basis": "到期开放", "reviewer": "王"}),
+        StatusChange(opened, OpenStatus.DEFERRED, {"basis": "涉及个人信息"}),
+        StatusChange("NOPE-404", OpenStatus.OPEN),
+    ])
+    assert report.updated == 2 and report.missing == ("NOPE-404",)
+    # the public view changed with the call: search, snippets, facets, counts, get
+    found = loaded.search(SearchRequest("纪念馆扩建"))
+    assert [h.record_id for h in found.hits] == [secret]
+    assert any("纪念馆" in s.text for s in found.hits[0].snippets)
+    assert dict((v.value, v.count) for v in found.facets["fonds"]) == {"X099": 1}
+    assert loaded.get(secret).review == (("basis", "到期开放"), ("reviewer", "王"))
+    with pytest.raises(RecordNotFound):
+        loaded.get(opened)
+    gone = loaded.search(SearchRequest("敌机轰炸"))
+    assert gone.exact_total == 0 and opened not in codes(gone, partial=True)
+    assert loaded.count() == before
+    assert loaded.get(opened, public=False).open_status is OpenStatus.DEFERRED
+    # the tokens were not touched: the record is still found by its text, for staff
+    staff = loaded.search(SearchRequest("敌机轰炸", public=False))
+    assert codes(staff) == [opened]
+    # and the review fields survive a change that does not name them
+    loaded.update_status([StatusChange(secret, OpenStatus.CONTROLLED)])
+    assert loaded.get(secret, public=False).review == (("basis", "到期开放"), ("reviewer", "王"))
+    assert secret not in codes(loaded.search(SearchRequest("纪念馆扩建")), partial=True)
+
+
+def test_status_change_rejects_unknown_status(loaded: SearchBackend) -> None:
+    with pytest.raises(BadQueryError) as raised:
+        loaded.update_status([StatusChange("J017-001-002-003", "open")])  # type: ignore[arg-type]
+    assert raised.value.param == "open_status"
+    assert loaded.get("J017-001-002-003").is_public
+
+
+# -- hierarchy ---------------------------------------------------------------------------
+
+def test_browse_the_hierarchy(loaded: SearchBackend) -> None:
+    root = loaded.browse()
+    assert [(c.path, c.count) for c in root.children] == [(("local",), len(PUBLIC_CODES))]
+    assert root.children[0].label == "本馆"
+    archive = loaded.browse(("local",))
+    assert [(c.value, c.count) for c in archive.children] == [
+        ("J001", 2), ("J017", 1), ("X001", 1), ("X012", 2)]
+    assert archive.count == len(PUBLIC_CODES)
+    # volume-based 档号: 全宗 → 目录 → 案卷 → 件
+    fonds = loaded.browse(("local", "J017"))
+    assert [(c.value, c.level, c.count) for c in fonds.children] == [("001", Level.SERIES, 1)]
+    series = loaded.browse(("local", "J017", "001"))
+    assert [(c.value, c.level) for c in series.children] == [("002", Level.FILE)]
+    assert series.records == () and series.records_total == 0
+    volume = loaded.browse(("local", "J017", "001", "002"))
+    assert [r.archival_code for r in volume.records] == ["J017-001-002-003"]
+    assert volume.children == () and volume.count == 1
+    # file-based 档号: the 门类·年度·保管期限 group is the 目录 and files hang under it
+    j001 = loaded.browse(("local", "J001"))
+    assert [(c.value, c.label) for c in j001.children] == [("WS·1939·Y", "文书·1939·永久")]
+    group = loaded.browse(("local", "J001", "WS·1939·Y"))
+    assert [r.archival_code for r in group.records] == [
+        "J001-WS·1939-Y-0001", "J001-WS·1939-Y-0002"]
+    assert group.records_total == 2 and group.children == ()
+    paged = loaded.browse(("local", "J001", "WS·1939·Y"), page=2, size=1)
+    assert [r.archival_code for r in paged.records] == ["J001-WS·1939-Y-0002"]
+
+
+def test_browse_counts_only_what_the_caller_may_see(loaded: SearchBackend) -> None:
+    with pytest.raises(NodeNotFound):
+        loaded.browse(("local", "X099"))  # holds only non-open records
+    with pytest.raises(NodeNotFound):
+        loaded.browse(("local", "NOPE"))
+    staff = loaded.browse(("local", "X099"), public=False)
+    assert staff.count == 2
+    assert loaded.browse(("local",), public=False).count == len(PUBLIC_CODES | SECRET_CODES)
+    for bad, param in ((("local", ""), "path"), (("a", "b", "c", "d", "e"), "path")):
+        with pytest.raises(BadQueryError) as raised:
+            loaded.browse(bad)
+        assert raised.value.param == param
+    with pytest.raises(BadQueryError) as raised:
+        loaded.browse(("local",), size=10_000)
+    assert raised.value.param == "size"
+
+
+def test_catalog_columns_win_over_the_code(backend: SearchBackend) -> None:
+    backend.upsert([
+        record("Q-7", "无规范档号的文件", fonds="Q", catalog_no="3", volume_no="12",
+               archive="A44"),
+        record("Q-8", "同一案卷", fonds="Q", catalog_no="3", volume_no="12", archive="A44"),
+    ])
+    assert [c.value for c in backend.browse().children] == ["A44"]
+    volume = backend.browse(("A44", "Q", "3", "12"))
+    assert [r.archival_code for r in volume.records] == ["Q-7", "Q-8"]
+    assert backend.count(filters=Filters(archive=("A44",), series=("3",), file=("12",))) == 2
+
+
+# -- labels and capabilities -----------------------------------------------------------------
+
+def test_fonds_labels_show_in_facets_and_browse(loaded: SearchBackend) -> None:
+    assert loaded.facet_label("fonds", "J017") == "J017"
+    loaded.set_labels("fonds", {"J017": "安澜市防空司令部", "J001": "安澜市政府"})
+    facets = loaded.search(SearchRequest("")).facets
+    labels = {v.value: v.label for v in facets["fonds"]}
+    assert labels["J017"] == "安澜市防空司令部" and labels["X012"] == "X012"
+    assert {v.value: v.label for v in facets["decade"]}["1930"] == "1930年代"
+    children = {c.value: c.label for c in loaded.browse(("local",)).children}
+    assert children["J017"] == "J017 安澜市防空司令部"
+    assert loaded.metadata()["labels"]["fonds"]["J001"] == "安澜市政府"
+    with pytest.raises(BadQueryError):
+        loaded.set_labels("colour", {"a": "b"})
+    # labels survive a rebuild
+    loaded.rebuild(list(loaded.iter_records(public=False)))
+    assert loaded.facet_label("fonds", "J017") == "安澜市防空司令部"
+    assert loaded.count(public=False) == len(PUBLIC_CODES | SECRET_CODES)
+
+
+def test_capabilities_are_declared(loaded: SearchBackend) -> None:
+    health = loaded.health()
+    assert health["public_records"] == len(PUBLIC_CODES)
+    assert health["records"] == len(PUBLIC_CODES | SECRET_CODES)
+    assert loaded.has(Capability.VECTORS) is False
+    if loaded.has(Capability.OPTIMIZE):
+        loaded.optimize()
+    else:
+        with pytest.raises(Unsupported):
+            loaded.optimize()
+    assert loaded.has(Capability.ONLINE_REBUILD) is (loaded.name == "elasticsearch")
+    report = loaded.rebuild([record("Z1-1", "重建后的唯一文件")])
+    assert report.indexed == 1
+    assert [r.archival_code for r in loaded.iter_records(public=False)] == ["Z1-1"]
+    loaded.drop()
+    assert loaded.count(public=False) == 0

@@ -241,7 +241,10 @@ class SearchBackend(ABC):
         """Replace the whole index with ``records``. With ``ONLINE_REBUILD`` searches keep
         answering from the old index until the new one is complete; otherwise the index is
         dropped first."""
+        labels = self.labels.stored
         self.drop()
+        for facet, values in labels.items():  # an archive's labels survive a rebuild
+            self.set_labels(facet, values)
         return self.upsert(records, batch_size=batch_size, workers=workers)
 
     def optimize(self) -> None:

@@ -1,7 +1,8 @@
 """The ``lantai`` command line.
 
-Every command loads settings once (defaults → lantai.toml → LANTAI_* → flags), calls a service
-in the packages, and turns domain errors into a one-line message and exit status 2 — never a
+Every command loads settings once (defaults → lantai.toml → LANTAI_* → flags) and calls a
+service in the packages. Errors become a one-line message and the exit code documented in
+:mod:`lantai.errors` (and ``docs/cli.md``) in exactly one place, :class:`LantaiGroup` — never a
 stack trace. Heavy subcommands (OCR) are imported only when used.
 """
 
@@ -10,30 +11,43 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from lantai.config import Settings, known_keys, load_settings
-from lantai.errors import LantaiError
+from lantai.errors import LantaiError, MissingDependency, Unavailable, exit_code
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _friendly(func: F) -> F:
-    """Report :class:`LantaiError` as a clean message (exit 2)."""
+    """Kept for the commands' decorators; errors are mapped by :class:`LantaiGroup`."""
+    return func
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+class LantaiGroup(click.Group):
+    """The command group that turns every error of every subcommand into a message and its
+    documented exit code (:func:`lantai.errors.exit_code`)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except LantaiError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+            param = getattr(exc, "param", None)
+            where = f" (parameter {param})" if param and param not in str(exc) else ""
+            click.secho(f"error: {exc}{where}", fg="red", err=True)
+            sys.exit(exit_code(exc))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="red", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug: say so plainly, without a stack trace
+            click.secho(f"internal error: {type(exc).__name__}: {exc} — please report it",
+                        fg="red", err=True)
+            sys.exit(exit_code(exc))
 
 
 class _Context:
@@ -45,7 +59,7 @@ class _Context:
         return load_settings(self.config, overrides={**self.overrides, **more})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LantaiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(path_type=Path), help="settings file (lantai.toml)")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="index and state directory")
 @click.option("--backend", help="search backend: embedded | elasticsearch")
@@ -98,30 +112,39 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
 @main.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-@click.option("--size", type=int, default=10, show_default=True)
-@click.option("--page", type=int, default=1, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "date", "-date", "code"]),
-              default="relevance", show_default=True)
-@click.option("--mode", type=click.Choice(["auto", "keyword", "semantic", "hybrid"]),
-              default="auto", show_default=True,
-              help="auto: hybrid when the index has vectors, else keyword")
+@click.option("--size", default="10", show_default=True, help="results per page")
+@click.option("--page", default="1", show_default=True)
+@click.option("--sort", default="relevance", show_default=True,
+              help="relevance | date | -date | code")
+@click.option("--mode", default="auto", show_default=True,
+              help="auto (hybrid when the index has vectors, else keyword) | keyword | "
+                   "semantic | hybrid")
 @click.option("--fonds", multiple=True, help="filter by 全宗号 (repeatable)")
+@click.option("--category", multiple=True, help="filter by 门类 (repeatable)")
+@click.option("--year", multiple=True, help="filter by 年度 (repeatable)")
+@click.option("--from", "date_from", help="earliest date (1937, 1937-07-07, 民国二十六年)")
+@click.option("--to", "date_to", help="latest date")
 @click.option("--staff", is_flag=True, help="include records that are not 开放 (staff use)")
 @click.pass_obj
 @_friendly
-def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, page: int,
-               sort: str, mode: str, fonds: tuple[str, ...], staff: bool) -> None:
+def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, page: str,
+               sort: str, mode: str, fonds: tuple[str, ...], category: tuple[str, ...],
+               year: tuple[str, ...], date_from: str | None, date_to: str | None,
+               staff: bool) -> None:
     """Search the index: words, "phrases", -exclude, 题名:…, 全宗:…, 1937..1945."""
     from lantai.search.backends import create_backend
-    from lantai.search.backends.base import Filters, SearchMode, SearchRequest, SortOrder
+    from lantai.search.request import parse_search_params
 
     settings = obj.settings()
+    params: dict[str, Any] = {
+        "q": " ".join(query), "size": size, "page": page, "sort": sort, "mode": mode,
+        "fonds": list(fonds), "category": list(category), "year": list(year),
+        "from": date_from, "to": date_to}
+    request = parse_search_params({k: v for k, v in params.items() if v is not None},
+                                  settings.search, public=not staff)
     _require_index(settings)
     with create_backend(settings, create=False) as backend:
-        result = backend.search(SearchRequest(
-            query=" ".join(query), page=page, size=size, sort=SortOrder(sort),
-            mode=None if mode == "auto" else SearchMode(mode), filters=Filters(fonds=fonds),
-            public=not staff))
+        result = backend.search(request)
     if as_json:
         from lantai.search.serialize import result_to_dict
 
@@ -129,11 +152,13 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, 
         return
     note = (f"（{result.exact_total} 条包含全部检索词，其余为部分匹配）" if result.relaxed else "")
     click.echo(f"{result.total} 条结果 / results ({result.took_ms:.0f} ms){note}")
-    for n, hit in enumerate(result.hits, start=(page - 1) * size + 1):
+    first = (result.page - 1) * result.size + 1
+    for n, hit in enumerate(result.hits, start=first):
         rec = hit.record
-        if hit.partial and (n == 1 or not result.hits[n - 2 - (page - 1) * size].partial):
+        if hit.partial and (n == first or not result.hits[n - 1 - first].partial):
             click.echo("  —— 部分匹配 / partial matches ——")
-        click.echo(f"{n:>3}. [{rec.archival_code}] {_ansi(hit.title.segments)}"
+        status = "" if rec.is_public else f" 〔{rec.open_status.value}〕"
+        click.echo(f"{n:>3}. [{rec.archival_code}]{status} {_ansi(hit.title.segments)}"
                    f"  {rec.date_text or rec.year or ''}  {rec.creator}")
         for snippet in hit.snippets[:1]:
             page_note = f" (p.{snippet.page})" if snippet.page else ""
@@ -144,13 +169,72 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: int, 
             click.echo(f"  {name}: {shown}")
 
 
+@main.command("browse")
+@click.argument("path", nargs=-1)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--size", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--staff", is_flag=True, help="count records that are not 开放 too")
+@click.pass_obj
+@_friendly
+def browse_cmd(obj: _Context, path: tuple[str, ...], page: int, size: int, as_json: bool,
+               staff: bool) -> None:
+    """Browse the hierarchy: PATH is [ARCHIVE [全宗 [目录 [案卷]]]], e.g. local J001."""
+    from lantai.search.backends import create_backend
+
+    settings = obj.settings()
+    _require_index(settings)
+    with create_backend(settings, create=False) as backend:
+        node = backend.browse(path, public=not staff, page=page, size=size)
+    if as_json:
+        from lantai.search.serialize import browse_to_dict
+
+        click.echo(json.dumps(browse_to_dict(node), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{' / '.join(node.path) or '/'}  {node.label}  ({node.count} 件)")
+    for child in node.children:
+        click.echo(f"  ▸ {child.value:<16} {child.label}  ({child.count})")
+    if node.records_total:
+        shown = f"{(page - 1) * size + 1}–{(page - 1) * size + len(node.records)}"
+        click.echo(f"  件 {shown} / {node.records_total}:")
+        for rec in node.records:
+            status = "" if rec.is_public else f" 〔{rec.open_status.value}〕"
+            click.echo(f"    [{rec.archival_code}]{status} {rec.title}  "
+                       f"{rec.date_text or rec.year or ''}")
+
+
+@main.group("labels")
+def labels_group() -> None:
+    """Display labels of facet values (the fonds table: 全宗号 → 全宗名称)."""
+
+
+@labels_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--facet", default="fonds", show_default=True,
+              help="facet the labels are for (fonds, category, retention, archive …)")
+@click.pass_obj
+@_friendly
+def labels_import_cmd(obj: _Context, file: Path, facet: str) -> None:
+    """Import labels from FILE: CSV (全宗号,全宗名称 — any two columns) or TOML."""
+    from lantai.indexing.labels import read_labels
+    from lantai.search.backends import create_backend
+
+    settings = obj.settings()
+    tables = read_labels(file, facet)
+    _require_index(settings)
+    with create_backend(settings, create=False) as backend:
+        for name, labels in tables.items():
+            backend.set_labels(name, labels)
+            click.echo(f"{name}: {len(labels)} label(s) from {file}")
+
+
 def _ansi(segments: tuple[tuple[str, bool], ...]) -> str:
     return "".join(click.style(t, bold=True, fg="red") if hit else t for t, hit in segments)
 
 
 def _require_index(settings: Settings) -> None:
     if settings.backend == "embedded" and not (Path(settings.data_dir) / "index.sqlite").exists():
-        raise LantaiError(f"no index in {settings.data_dir}: run `lantai index CATALOG` first "
+        raise Unavailable(f"no index in {settings.data_dir}: run `lantai index CATALOG` first "
                           "(or `lantai demo`)")
 
 
@@ -264,24 +348,39 @@ def doctor_cmd(obj: _Context) -> None:
     from lantai.search.backends import create_backend
 
     with create_backend(settings, create=False) as backend:
-        health = getattr(backend, "health", None)
-        if health is not None:
-            click.echo(f"{settings.backend}: {json.dumps(health(), ensure_ascii=False)}")
+        click.echo(f"{settings.backend}: {json.dumps(backend.health(), ensure_ascii=False)}")
         click.echo(f"index: {backend.count(public=False)} records, "
                    f"{backend.count()} public; metadata {backend.metadata()}")
 
 
 def _register_optional() -> None:
-    """Subcommands that live in optional packages (OCR, web) join when importable."""
+    """Subcommands of optional packages (OCR, web) join when importable. A package that is
+    absent is left out; one that is present but fails to import gets a command that says why
+    (a broken install must not silently remove a command)."""
     import importlib
 
-    for module, attr in (("lantai.ocr.cli", "ocr_command"),
-                         ("lantai.search_app.cli", "serve_command")):
+    for name, module, attr, extra in (("ocr", "lantai.ocr.cli", "ocr_command", "ocr"),
+                                      ("serve", "lantai.search_app.cli", "serve_command",
+                                       "web")):
         try:
             command = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
+        except ModuleNotFoundError as exc:
+            if exc.name == module:  # this version has no such part
+                continue
+            command = _broken_command(name, f"{exc} (install it with pip install "
+                                            f"'lantai[{extra}]')")
+        except Exception as exc:  # an import that fails for another reason: say so
+            command = _broken_command(name, f"{type(exc).__name__}: {exc}")
         main.add_command(command)
+
+
+def _broken_command(name: str, why: str) -> click.Command:
+    def run(**_: Any) -> None:
+        raise MissingDependency(f"`lantai {name}` cannot run: {why}")
+
+    return click.Command(name, callback=run, help=f"(unavailable: {why})",
+                         context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True})
 
 
 _register_optional()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from lantai.cli import main
@@ -35,9 +37,14 @@ def test_index_search_and_json(tmp_path: Path) -> None:
 
 def test_errors_are_one_line_messages(tmp_path: Path) -> None:
     code, out = run("search", "x", data_dir=tmp_path / "empty")
-    assert code == 2 and "no index" in out and "Traceback" not in out
+    # exit codes as documented in lantai.errors / docs/cli.md: 5 unavailable, 8 import failed
+    assert code == 5 and "no index" in out and "Traceback" not in out
     code, out = run("index", str(tmp_path / "missing.csv"), data_dir=tmp_path / "d")
-    assert code == 2 and "catalog file not found" in out
+    assert code == 8 and "catalog file not found" in out
+    code, out = run("search", "x", "--sort", "newest", data_dir=tmp_path / "empty")
+    assert code == 2 and "sort must be one of" in out  # parameters are checked first
+    code, out = run("browse", "local", "NOPE", data_dir=tmp_path / "empty")
+    assert code == 5 and "no index" in out
 
 
 def test_bad_page_and_size_name_the_parameter(tmp_path: Path) -> None:
@@ -47,9 +54,9 @@ def test_bad_page_and_size_name_the_parameter(tmp_path: Path) -> None:
     assert run("index", str(catalog), data_dir=tmp_path / "d")[0] == 0
     code, out = run("search", "救济", "--page", "1", data_dir=tmp_path / "d")
     assert code == 0 and "1 条结果" in out
-    for option, value, message in [("--page", "0", "page must be a whole number ≥ 1"),
-                                   ("--page", "-3", "page must be a whole number ≥ 1"),
-                                   ("--size", "0", "size must be a whole number ≥ 1")]:
+    for option, value, message in [("--page", "0", "page must be between 1 and 500 (got 0)"),
+                                   ("--page", "-3", "page must be a whole number (got '-3')"),
+                                   ("--size", "0", "size must be between 1 and 100 (got 0)")]:
         code, out = run("search", "救济", option, value, data_dir=tmp_path / "d")
         assert (code, out.strip()) == (2, f"error: {message}"), (option, value, out)
 
@@ -74,4 +81,51 @@ def test_eval_command(tmp_path: Path) -> None:
     qrels.write_text("q1 d1 x\n", encoding="utf-8")
     code, out = run("eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels",
                     str(qrels), "--run", str(tmp_path / "run.tsv"), data_dir=tmp_path / "d")
-    assert code == 2 and "no query has judgments" in out
+    assert code == 8 and "no query has judgments" in out
+
+
+def test_browse_and_fonds_labels(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text(
+        "档号,题名,开放标识\nA1-001-002-9,第九件,开放\nA1-001-002-10,第十件,开放\n"
+        "A1-001-003-1,另一卷,开放\nB2-001-001-1,控制件,控制\n", encoding="utf-8")
+    assert run("index", str(catalog), data_dir=tmp_path / "d")[0] == 0
+    labels = tmp_path / "fonds.csv"
+    labels.write_text("全宗号,全宗名称\nA1,安澜市政府\n", encoding="utf-8")
+    code, out = run("labels", "import", str(labels), data_dir=tmp_path / "d")
+    assert code == 0 and "fonds: 1 label(s)" in out
+    code, out = run("browse", "local", "--json", data_dir=tmp_path / "d")
+    data = json.loads(out)
+    assert [(c["value"], c["label"], c["count"]) for c in data["children"]] == [
+        ("A1", "A1 安澜市政府", 3)]  # B2 holds nothing public
+    code, out = run("browse", "local", "A1", "001", "002", data_dir=tmp_path / "d")
+    assert code == 0 and out.index("A1-001-002-9") < out.index("A1-001-002-10")
+    code, out = run("browse", "local", "B2", data_dir=tmp_path / "d")
+    assert code == 3 and "no such node" in out
+    code, out = run("browse", "local", "B2", "--staff", data_dir=tmp_path / "d")
+    assert code == 0 and "控制件" not in out and "001" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("A1\n", encoding="utf-8")
+    code, out = run("labels", "import", str(bad), data_dir=tmp_path / "d")
+    assert code == 8 and "row 1" in out
+
+
+def test_a_broken_optional_part_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from lantai import cli
+
+    real = importlib.import_module
+
+    def failing(name: str, *args: Any) -> Any:
+        if name == "lantai.ocr.cli":
+            raise ImportError("libGL.so.1: cannot open shared object file")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", failing)
+    monkeypatch.setattr(cli.main, "commands", dict(cli.main.commands))
+    cli.main.commands.pop("ocr", None)
+    cli._register_optional()
+    result = CliRunner().invoke(cli.main, ["ocr", "scans/", "--out", "x"])
+    assert result.exit_code == 9
+    assert "`lantai ocr` cannot run" in result.output and "libGL.so.1" in result.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from lantai.config import Settings
 from lantai.errors import ImportFailed
 from lantai.indexing.catalog_import import ImportReport, load_mapping, read_catalog
 from lantai.search.backends import create_backend
-from lantai.search.backends.base import IndexReport, SearchBackend
+from lantai.search.backends.base import Capability, IndexReport, SearchBackend
 
 T = TypeVar("T")
 
@@ -34,18 +35,9 @@ class IndexOutcome:
 
 
 def open_backend(settings: Settings, *, rebuild: bool = False) -> SearchBackend:
-    """Open (or create) the configured backend; ``rebuild`` starts the index afresh."""
-    if rebuild and settings.backend == "embedded":
-        import shutil
-
-        from lantai.search.backends.embedded_vectors import vectors_dir
-
-        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "index.json"):
-            path = Path(settings.data_dir) / name
-            if path.exists():
-                path.unlink()
-        shutil.rmtree(vectors_dir(Path(settings.data_dir)), ignore_errors=True)
-    return create_backend(settings)
+    """Open (or create) the configured backend; ``rebuild``: for replacing the whole index,
+    so an index built by another version or configuration is accepted."""
+    return create_backend(settings, for_rebuild=rebuild)
 
 
 def index_catalog(
@@ -78,20 +70,22 @@ def index_catalog(
     report = ImportReport(str(catalog))
     owned = backend is None
     backend = backend or open_backend(settings, rebuild=rebuild)
+    fonds_names: dict[str, Counter[str]] = {}
     try:
-        records: Iterable[Record] = read_catalog(catalog, mapping=mapping, text_dir=text_dir,
-                                                 report=report)
+        records: Iterable[Record] = _noting_fonds_names(
+            read_catalog(catalog, mapping=mapping, text_dir=text_dir, report=report),
+            fonds_names)
         if progress:
             records = _progress(records, "indexing", unit="rec")
         if workers is None:
             workers = os.cpu_count() or 1
-        rebuild_into = getattr(backend, "rebuild", None)
-        if rebuild and rebuild_into is not None:  # fills a new index, then swaps aliases
-            result = rebuild_into(records, batch_size=1000, workers=workers)
+        if rebuild:  # Elasticsearch fills a new index and swaps aliases: no downtime
+            result = backend.rebuild(records, batch_size=1000, workers=workers)
         else:
             result = backend.upsert(records, batch_size=1000, workers=workers)
-        if hasattr(backend, "optimize") and result.indexed > 10_000:
+        if result.indexed > 10_000 and backend.has(Capability.OPTIMIZE):
             backend.optimize()
+        _label_fonds(backend, fonds_names)
     finally:
         if owned:
             backend.close()
@@ -112,6 +106,25 @@ def write_report(settings: Settings, report: ImportReport, result: IndexReport) 
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _noting_fonds_names(records: Iterable[Record], names: dict[str, Counter[str]]
+                        ) -> Iterator[Record]:
+    """Pass records through, counting the 全宗名称 each 全宗号 is written with."""
+    for record in records:
+        if record.fonds and record.fonds_name:
+            names.setdefault(record.fonds, Counter())[record.fonds_name] += 1
+        yield record
+
+
+def _label_fonds(backend: SearchBackend, names: dict[str, Counter[str]]) -> None:
+    """Fonds the archive has not labelled (``lantai labels import``) are labelled with the
+    name their catalog rows give most often."""
+    have = backend.labels.stored.get("fonds", {})
+    new = {fonds: counts.most_common(1)[0][0] for fonds, counts in names.items()
+           if fonds not in have}
+    if new:
+        backend.set_labels("fonds", new)
 
 
 def _progress(items: Iterable[T], desc: str, unit: str) -> Iterator[T]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from lantai.catalog.model import Record
-from lantai.search.backends.base import Hit, SearchResult
+from lantai.search.backends.base import BrowsePage, Hit, SearchResult
 from lantai.search.highlight import Snippet
 
 #: Record fields the public API shows (full text is served by the record endpoint only).
-PUBLIC_FIELDS = ("archival_code", "title", "fonds", "fonds_name", "category", "year",
+PUBLIC_FIELDS = ("archival_code", "title", "archive", "fonds", "fonds_name", "catalog_no",
+                 "volume_no", "item_no", "category", "year",
                  "creator", "doc_number", "date_text", "date_start", "date_end", "page_count",
                  "retention", "open_status", "subjects", "persons")
 
@@ -38,4 +39,15 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
         "hits": [hit_to_dict(h) for h in result.hits],
         "facets": {name: [{"value": v.value, "label": v.label, "count": v.count}
                           for v in values] for name, values in result.facets.items()},
+    }
+
+
+def browse_to_dict(node: BrowsePage) -> dict[str, Any]:
+    return {
+        "path": list(node.path), "level": node.level.name.lower(), "label": node.label,
+        "count": node.count, "page": node.page, "size": node.size,
+        "children": [{"path": list(c.path), "value": c.value, "level": c.level.name.lower(),
+                      "label": c.label, "count": c.count} for c in node.children],
+        "records_total": node.records_total,
+        "records": [record_summary(r) for r in node.records],
     }

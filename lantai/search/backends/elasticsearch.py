@@ -246,7 +246,7 @@ class ElasticsearchBackend(SearchBackend):
     def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
                  embedder: Embedder | None = None, *, client: Elasticsearch | None = None,
                  create: bool = True, refresh: bool = True, shards: int | None = None,
-                 public_only: bool | None = None) -> None:
+                 public_only: bool | None = None, for_rebuild: bool = False) -> None:
         super().__init__(settings, analyzer, embedder)
         es = settings.elasticsearch
         prefix = es.index_prefix
@@ -266,6 +266,7 @@ class ElasticsearchBackend(SearchBackend):
         self._owns_client = client is None
         self._closed = False
         self._urls = ", ".join(es.urls)
+        self.for_rebuild = for_rebuild
         self._target = self.records_alias  # where writes go (a new index during a rebuild)
         self._has_vectors: bool | None = None
         self._vector_mapping_ready = False
@@ -341,7 +342,8 @@ class ElasticsearchBackend(SearchBackend):
         if len(concrete) > 1:
             raise Conflict(f"alias {self.records_alias} points at {len(concrete)} indices "
                               f"({', '.join(sorted(concrete))}); keep one")
-        self._check_metadata(concrete[0])
+        if not self.for_rebuild:  # a rebuild replaces an index built differently
+            self._check_metadata(concrete[0])
         if not self._alias_indices(self.public_alias):
             # A missing public alias (deleted by hand) would fail every public search: repair.
             self._client.indices.update_aliases(actions=[self._public_alias_action(concrete[0])])

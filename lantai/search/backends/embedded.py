@@ -138,7 +138,8 @@ class EmbeddedBackend(SearchBackend):
 
     def __init__(self, settings: Settings, analyzer: Analyzer | None = None,
                  embedder: Embedder | None = None, *,
-                 path: Path | None = None, create: bool = True) -> None:
+                 path: Path | None = None, create: bool = True,
+                 for_rebuild: bool = False) -> None:
         super().__init__(settings, analyzer, embedder)
         self.path = path or Path(settings.data_dir) / "index.sqlite"
         if not self.path.exists() and not create:
@@ -146,7 +147,13 @@ class EmbeddedBackend(SearchBackend):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._init_schema()
+        try:
+            self._init_schema()
+        except IndexMismatch:
+            if not for_rebuild:
+                raise
+            self._remove_files()  # built differently, and about to be replaced anyway
+            self._init_schema()
         self._passages: PassageIndex | None = None
         self._open_passages()
         self._load_labels()
@@ -474,21 +481,24 @@ class EmbeddedBackend(SearchBackend):
                 "public_records": self._count_filtered(Filters(open_status=(OpenStatus.OPEN,))),
                 "vectors": self.supports_vectors()}
 
-    def drop(self) -> None:
+    def _remove_files(self) -> None:
         from lantai.search.backends.embedded_vectors import vectors_dir
 
+        for conn in self._all_conns():
+            conn.close()
+        self._conns = []
+        self._local = threading.local()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        self.path.with_name("index.json").unlink(missing_ok=True)
+        shutil.rmtree(vectors_dir(self.path.parent), ignore_errors=True)
+
+    def drop(self) -> None:
         with self._write_lock:
             if self._passages is not None:
                 self._passages.close()
                 self._passages = None
-            for conn in self._all_conns():
-                conn.close()
-            self._conns = []
-            self._local = threading.local()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-            self.path.with_name("index.json").unlink(missing_ok=True)
-            shutil.rmtree(vectors_dir(self.path.parent), ignore_errors=True)
+            self._remove_files()
         self._init_schema()
         self._open_passages()
         self._load_labels()

@@ -405,3 +405,23 @@ def test_capabilities_are_declared(loaded: SearchBackend) -> None:
     assert [r.archival_code for r in loaded.iter_records(public=False)] == ["Z1-1"]
     loaded.drop()
     assert loaded.count(public=False) == 0
+
+
+def test_browse_counts_follow_every_write(loaded: SearchBackend) -> None:
+    def tree_counts(public: bool) -> dict[str, int]:
+        node = loaded.browse(("local",), public=public)
+        return {c.value: c.count for c in node.children}
+
+    def counted(public: bool) -> dict[str, int]:
+        fonds = {loaded.path_of(r).fonds for r in loaded.iter_records(public=False)}
+        found = {f: loaded.count(public=public, filters=Filters(fonds=(f,))) for f in fonds}
+        return {f: n for f, n in found.items() if n}
+
+    loaded.update_status([StatusChange("X001-WS·1985-Y-0099", OpenStatus.OPEN)])
+    loaded.upsert([record("J017-001-002-003", "改题名并移入新全宗", fonds="J099",
+                          open_status=OpenStatus.CONTROLLED)])
+    loaded.delete(["X012-WS·1958-Y-0001"])
+    loaded.upsert([record("J017-001-002-004", "新增一件")])
+    for public in (True, False):
+        assert tree_counts(public) == counted(public)
+    assert tree_counts(True)["X099"] == 1 and "J099" not in tree_counts(True)

@@ -255,6 +255,15 @@ class EmbeddedBackend(SearchBackend):
                 conn.execute("CREATE INDEX IF NOT EXISTS records_tree ON records(archive, "
                              "fonds, series, file, open_status, sort_code)")
                 conn.execute("CREATE INDEX IF NOT EXISTS records_sort ON records(sort_code)")
+                # how many records each 案卷 (or 目录, for files without volumes) holds per
+                # open status, kept with every write: browsing a node's children reads these
+                # few rows instead of counting a fonds of 100,000 files
+                conn.execute("""
+                    CREATE TABLE IF NOT EXISTS tree_counts (
+                        archive TEXT NOT NULL, fonds TEXT NOT NULL, series TEXT NOT NULL,
+                        file TEXT NOT NULL, open_status TEXT NOT NULL, n INTEGER NOT NULL,
+                        PRIMARY KEY (archive, fonds, series, file, open_status))
+                    WITHOUT ROWID""")
                 cols = ", ".join(COLUMNS)
                 conn.execute(
                     f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({cols}, "
@@ -342,6 +351,7 @@ class EmbeddedBackend(SearchBackend):
                     self._remove_row(conn, *old)
                 cur = conn.execute(_INSERT_RECORD, (rowid, *columns[:-1]))
                 rowid = int(cur.lastrowid or 0)
+                _count_in_tree(conn, rowid, +1)
                 conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
                              (rowid, columns[-1]))
                 conn.execute(
@@ -377,6 +387,7 @@ class EmbeddedBackend(SearchBackend):
     def _remove_row(self, conn: sqlite3.Connection, rowid: int, data: bytes) -> None:
         """Delete a stored record: its tokens (re-analysed), rows and passages."""
         self._delete_tokens(conn, rowid, _decode(data))
+        _count_in_tree(conn, rowid, -1)
         conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
         conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
         if self._passages is not None:
@@ -429,8 +440,10 @@ class EmbeddedBackend(SearchBackend):
                 record = self._changed_record(_decode(old[1]), change)
                 # only the status column and the stored record change: the tokens and the
                 # passage vectors stay as they are (the status is not analysed text)
+                _count_in_tree(conn, old[0], -1)
                 conn.execute("UPDATE records SET open_status = ? WHERE rowid = ?",
                              (record.open_status.value, old[0]))
+                _count_in_tree(conn, old[0], +1)
                 conn.execute("UPDATE record_data SET data = ? WHERE rowid = ?",
                              (_encode(record), old[0]))
                 updated += 1
@@ -452,9 +465,14 @@ class EmbeddedBackend(SearchBackend):
         column = _TREE_COLUMNS[level - 1]
         where, args = _filter_sql(filters)
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
-        rows = self._conn().execute(
-            f"SELECT r.{column}, count(*) FROM records r{where_sql} GROUP BY r.{column}",
-            args).fetchall()
+        tree_only = set(filters.facet_filters()) <= {*_TREE_COLUMNS, "open_status"} and (
+            filters.date_from is None and filters.date_to is None)
+        if tree_only:  # the kept counts answer it (the same column names)
+            sql = (f"SELECT r.{column}, sum(r.n) FROM tree_counts r{where_sql} "
+                   f"GROUP BY r.{column} HAVING sum(r.n) > 0")
+        else:
+            sql = f"SELECT r.{column}, count(*) FROM records r{where_sql} GROUP BY r.{column}"
+        rows = self._conn().execute(sql, args).fetchall()
         return sorted(((v or "", int(n)) for v, n in rows), key=lambda vn: natural_code(vn[0]))
 
     def _leaves(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[Record]]:
@@ -629,6 +647,16 @@ def _sort_key(sort: SortOrder):  # type: ignore[no-untyped-def]
     if sort is SortOrder.CODE:
         return lambda r: r[2]
     return lambda r: (r[1], r[2])
+
+
+def _count_in_tree(conn: sqlite3.Connection, rowid: int, delta: int) -> None:
+    """Add ``delta`` to the kept count of the record's 案卷 and open status."""
+    conn.execute(
+        "INSERT INTO tree_counts (archive, fonds, series, file, open_status, n) "
+        "SELECT coalesce(archive, ''), coalesce(fonds, ''), coalesce(series, ''), "
+        "coalesce(file, ''), open_status, ? FROM records WHERE rowid = ? "
+        "ON CONFLICT (archive, fonds, series, file, open_status) DO UPDATE SET n = n + "
+        "excluded.n", (delta, rowid))
 
 
 def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:

@@ -114,7 +114,8 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain nested dict (paths as strings) for display and for index metadata."""
-        return _to_plain(dataclasses.asdict(self))
+        plain: dict[str, Any] = _to_plain(dataclasses.asdict(self))
+        return plain
 
 
 _SHORT_ENV = {

@@ -58,7 +58,8 @@ def find_hits(text: str, terms: Sequence[str], analyzer: Analyzer) -> list[tuple
     return merged
 
 
-def _segments(text: str, start: int, end: int, hits: list[tuple[int, int]]) -> tuple:
+def _segments(text: str, start: int, end: int, hits: list[tuple[int, int]]
+              ) -> tuple[tuple[str, bool], ...]:
     segs: list[tuple[str, bool]] = []
     pos = start
     for hs, he in hits:

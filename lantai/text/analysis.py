@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 #: Bump when anything here changes what tokens a text produces; indexes record it.
 ANALYZER_VERSION = "1"
@@ -197,7 +198,7 @@ class Analyzer:
         """jieba precise-mode segmentation of normalised text, punctuation dropped."""
         return [w for w in self._seg().cut(normalized) if _TOKEN_RUN.search(w)]
 
-    def _seg(self):  # type: ignore[no-untyped-def]
+    def _seg(self) -> Any:  # rjieba's or jieba's tokenizer (no type information)
         if self._jieba is None:
             self._jieba = _load_jieba(self._user_dicts)
         return self._jieba

@@ -383,8 +383,10 @@ class SearchBackend(ABC):
         records: list[Record] = []
         records_total = 0
         if level >= Level.FONDS:  # records hang under a fonds, series or file
-            leaf = filters if level == Level.FILE else dataclasses.replace(
-                filters, **{_LEVEL_FIELDS[Level(level + 1)]: ("",)})
+            # files without the next level hang directly under this node
+            leaf = (filters if level == Level.FILE
+                    else dataclasses.replace(filters, series=("",)) if level == Level.FONDS
+                    else dataclasses.replace(filters, file=("",)))
             records_total, records = self._leaves(leaf, (page - 1) * size, size)
             total += records_total
         if nodes and total == 0:
@@ -599,7 +601,7 @@ class SearchBackend(ABC):
             request = dataclasses.replace(request, mode=mode)
         if request.mode is not SearchMode.KEYWORD and not self.supports_vectors():
             raise BadQueryError(
-                f"{request.mode.value} search needs an index built with embeddings "
+                f"{request.mode} search needs an index built with embeddings "
                 "(lantai index --embeddings)", "mode")
         if request.filters.date_from and request.filters.date_to \
                 and request.filters.date_from > request.filters.date_to:
@@ -670,13 +672,9 @@ class SearchBackend(ABC):
         self.close()
 
 
-#: Hierarchy level → the Filters field that selects it.
-_LEVEL_FIELDS: dict[Level, str] = {Level.ARCHIVE: "archive", Level.FONDS: "fonds",
-                                   Level.SERIES: "series", Level.FILE: "file"}
-
-
 def _path_filters(nodes: tuple[str, ...]) -> Filters:
-    return Filters(**{_LEVEL_FIELDS[Level(i + 1)]: (value,) for i, value in enumerate(nodes)})
+    """Filters selecting everything under the node at ``nodes`` (archive, fonds, …)."""
+    return Filters(archive=nodes[0:1], fonds=nodes[1:2], series=nodes[2:3], file=nodes[3:4])
 
 
 def _plan_text(plan: QueryPlan) -> str:

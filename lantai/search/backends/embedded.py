@@ -224,8 +224,9 @@ class EmbeddedBackend(SearchBackend):
         return self._conns
 
     def close(self) -> None:
-        if getattr(self, "_passages", None) is not None:
-            self._passages.close()
+        passages: PassageIndex | None = getattr(self, "_passages", None)
+        if passages is not None:
+            passages.close()
         for conn in self._all_conns():
             conn.close()
         self._conns = []

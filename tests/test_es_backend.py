@@ -32,7 +32,13 @@ from lantai.errors import (
 )
 from lantai.indexing import documents
 from lantai.indexing.documents import COLUMNS
-from lantai.search.backends.base import Filters, SearchMode, SearchRequest, SortOrder
+from lantai.search.backends.base import (
+    Filters,
+    SearchMode,
+    SearchRequest,
+    SortOrder,
+    StatusChange,
+)
 from lantai.search.query import parse_query
 
 from .conftest import record
@@ -436,10 +442,37 @@ def test_semantic_hybrid_and_similar(open_es: Callable[..., ElasticsearchBackend
     assert len(similar) == 3 and "J001-WS·1939-Y-0002" not in {r.archival_code for r in similar}
     assert all(r.is_public for r in similar)
     stored = backend._record_vectors("J001-WS·1939-Y-0001")
-    computed = backend.embed_records([sample_records[0]])[0].vectors.mean(axis=0)
-    assert stored is not None and stored.shape == (1, fake_embedder.dim)
-    np.testing.assert_allclose(stored[0], computed, atol=2e-3)  # kept as float16
+    computed = backend.embed_records([sample_records[0]])[0].vectors
+    assert stored is not None and stored.shape == computed.shape
+    np.testing.assert_allclose(stored, computed, atol=2e-3)  # kept as float16
     assert backend._record_vectors("NO-SUCH") is None
+
+
+@es
+def test_status_change_keeps_vectors_without_embedding_again(
+        open_es: Callable[..., ElasticsearchBackend], sample_records: list[Record],
+        fake_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = open_es(embedder=fake_embedder)
+    backend.upsert(sample_records)
+    query = "杨靖宇纪念馆扩建"
+    staff = {h.record_id: h.score for h in backend.search(
+        SearchRequest(query, mode=SearchMode.SEMANTIC, public=False, size=50)).hits}
+    secret = "X001-WS·1985-Y-0099"
+    assert secret not in {h.record_id for h in backend.search(
+        SearchRequest(query, mode=SearchMode.SEMANTIC)).hits}
+
+    def no_embedding(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a status change must not embed again")
+
+    monkeypatch.setattr(fake_embedder, "embed_documents", no_embedding)
+    report = backend.update_status([StatusChange(secret, OpenStatus.OPEN)])
+    assert report.updated == 1
+    public = {h.record_id: h.score for h in backend.search(
+        SearchRequest(query, mode=SearchMode.SEMANTIC, size=50)).hits}
+    assert public[secret] == pytest.approx(staff[secret], abs=2e-3)  # float16 round trip
+    assert backend.search(SearchRequest("纪念馆扩建")).hits[0].record_id == secret
+    assert secret in {r.archival_code for r in backend.similar("X001-WS·1990-Y-0100",
+                                                               public=False, k=7)}
 
 
 @es

@@ -20,7 +20,8 @@ Layout, for ``elasticsearch.index_prefix`` = ``P``:
   filter/facet fields; the token streams are indexed but excluded from ``_source`` (they would
   make it 5-6 times larger, see ``docs/elasticsearch.md``). Passage vectors are ``nested``
   documents (``passages.vector``, ``dense_vector`` with ``int8_hnsw``), see :meth:`_knn`, and
-  their mean as float16 bytes in a stored ``binary`` field for :meth:`_record_vectors`.
+  the vectors themselves as float16 bytes in a stored ``binary`` field (for status rewrites
+  and :meth:`_record_vectors`), with the token streams zlib-compressed beside them.
 * ``P-records``: alias to it; every read and write goes through it. A rebuild
   (:meth:`ElasticsearchBackend.rebuilding`) fills a new concrete index beside the live one and
   swaps both aliases in one atomic request: searches never see a half-built index.
@@ -431,22 +432,18 @@ class ElasticsearchBackend(SearchBackend):
         # include free-form catalog columns, which must not become mapped fields).
         properties["record"] = {"type": "object", "enabled": False}
         properties.update({col: {"type": "text", "analyzer": "whitespace"} for col in COLUMNS})
-        # The mean of the record's passage vectors as float16 bytes, stored outside _source:
-        # dense_vector values cannot be read back on 8.x once excluded from _source, and
-        # "similar records" needs this mean, nothing more (768 bytes per record at 384 dims,
-        # against 3.8 KB for a copy of five passage vectors).
-        properties["centroid"] = {"type": "binary", "store": True}
-        # What status changes need to write a document again without re-analysing or
-        # re-embedding it: the token streams (zlib JSON) and the passage vectors (float32),
-        # stored outside _source (see :meth:`_update_status`).
+        # What a status change needs to write a document again without re-analysing or
+        # re-embedding it (:meth:`_update_status`), stored outside _source: the token streams
+        # (zlib-compressed JSON) and the passage vectors as float16 bytes, since dense_vector
+        # values cannot be read back on 8.x once excluded from _source. "Similar records"
+        # reads the vectors too (their mean). float16 keeps cosines within 1e-3 of float32.
         properties["tokens"] = {"type": "binary", "store": True}
         properties["vectors"] = {"type": "binary", "store": True}
         if vectors and self.embedder is not None:
             properties["passages"] = self._passages_mapping()
             meta["embedding"] = self._embedding_meta()
         return {"dynamic": "strict", "_meta": meta,
-                "_source": {"excludes": [*COLUMNS, "passages.vector", "centroid", "tokens",
-                                         "vectors"]},
+                "_source": {"excludes": [*COLUMNS, "passages.vector", "tokens", "vectors"]},
                 "properties": properties}
 
     def _index_settings(self, *, bulk: bool = False) -> dict[str, Any]:
@@ -675,9 +672,7 @@ class ElasticsearchBackend(SearchBackend):
                 for i in range(len(matrix)) if keep[i]]
             if keep.any():
                 doc["vectors"] = base64.b64encode(
-                    matrix[keep].astype("<f4").tobytes()).decode("ascii")
-                doc["centroid"] = base64.b64encode(
-                    matrix[keep].mean(axis=0).astype("<f2").tobytes()).decode("ascii")
+                    matrix[keep].astype("<f2").tobytes()).decode("ascii")
         return doc
 
     def _hash(self, record: Record) -> str:
@@ -798,7 +793,7 @@ class ElasticsearchBackend(SearchBackend):
                 chunk = changes[start:start + 500]
                 found = self._client.mget(
                     index=self._target, ids=[c.archival_code for c in chunk],
-                    stored_fields=["tokens", "vectors", "centroid"], source=True)
+                    stored_fields=["tokens", "vectors"], source=True)
                 for change, doc in zip(chunk, found["docs"], strict=True):
                     if not doc.get("found"):
                         missing.append(change.archival_code)
@@ -833,13 +828,12 @@ class ElasticsearchBackend(SearchBackend):
         tokens = json.loads(zlib.decompress(base64.b64decode(_first(fields["tokens"]))))
         source.update(zip(COLUMNS, tokens, strict=True))
         source["tokens"] = _first(fields["tokens"])
-        for name in ("vectors", "centroid"):
-            if name in fields:
-                source[name] = _first(fields[name])
+        if "vectors" in fields:
+            source["vectors"] = _first(fields["vectors"])
         passages = source.get("passages") or []
         if passages:
-            matrix = np.frombuffer(base64.b64decode(_first(fields["vectors"])), dtype="<f4")
-            matrix = matrix.reshape(len(passages), -1)
+            matrix = np.frombuffer(base64.b64decode(_first(fields["vectors"])), dtype="<f2")
+            matrix = matrix.astype(np.float32).reshape(len(passages), -1)
             source["passages"] = [dict(p, vector=[float(x) for x in matrix[i]])
                                   for i, p in enumerate(passages)]
         record = self._changed_record(Record.from_dict(source["record"]), change)
@@ -1011,21 +1005,19 @@ class ElasticsearchBackend(SearchBackend):
         return hits
 
     def _record_vectors(self, archival_code: str) -> np.ndarray | None:
-        """One row: the mean of the record's passage vectors (float16 precision).
-
-        The only use of a record's vectors is their mean (:meth:`SearchBackend.similar`), so
-        this backend stores just that; the result is the same as from all passage vectors.
-        """
+        """The record's passage vectors (float16 precision), from the stored field."""
         with self._errors():
             resp = self._client.search(
-                index=self._readable(), size=1, source=False, stored_fields=["centroid"],
+                index=self._readable(), size=1, source=False, stored_fields=["vectors"],
                 query=self._gate({"ids": {"values": [archival_code]}}, self.public_only))
         hits = resp["hits"]["hits"]
-        stored = hits[0].get("fields", {}).get("centroid") if hits else None
+        stored = hits[0].get("fields", {}).get("vectors") if hits else None
         if not stored:
             return None
         raw = base64.b64decode(_first(stored))
-        return np.frombuffer(raw, dtype="<f2").astype(np.float32).reshape(1, -1)
+        dim = self.embedder.dim if self.embedder is not None else None
+        matrix = np.frombuffer(raw, dtype="<f2").astype(np.float32)
+        return matrix.reshape(-1, int(dim)) if dim else matrix.reshape(1, -1)
 
     # -- metadata, health, lifecycle -------------------------------------------------------
     def metadata(self) -> dict[str, Any]:

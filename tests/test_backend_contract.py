@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from lantai.catalog.model import OpenStatus, Record
 from lantai.catalog.hierarchy import Level
+from lantai.catalog.model import OpenStatus, Record
 from lantai.errors import BadQueryError, NodeNotFound, RecordNotFound, Unsupported
 from lantai.search.backends.base import (
     Capability,

@@ -150,7 +150,7 @@ def test_bad_files_are_reported_and_do_not_stop_the_batch(tmp_path: Path) -> Non
     assert reasons["blank.png"] == ("ocr", "blank page")
     assert report.pages_done == 3  # two scans and the (empty) blank page
     assert report.pages_failed == 2
-    blank = json.loads((out / "_unlinked" / "blank.json").read_text("utf-8"))
+    blank = json.loads((out / "blank" / "blank.json").read_text("utf-8"))
     assert blank["lines"] == []
     saved = json.loads((out / "report.json").read_text("utf-8"))
     assert {Path(f["item"]).name for f in saved["failures"]} == {
@@ -204,31 +204,31 @@ def test_record_linking_by_name_folder_and_manifest(tmp_path: Path) -> None:
         manifest=read_manifest(manifest),
     )
     assert (out / "J017-002-003-004" / "p1.json").is_file()
-    assert (out / "_unlinked" / "loose.json").is_file()
+    assert (out / "loose" / "loose.json").is_file()
     assert (out / "X001-WS·1950-Y-0007" / "mapped.json").is_file()
     assert [r for r, _ in iter_records(out, include_unlinked=True)] == [
         "J017-002-003-004",
         "X001-WS·1950-Y-0007",
-        "_unlinked",
+        "loose",
     ]
 
 
 def test_bad_manifest_names_the_problem(tmp_path: Path) -> None:
-    from lantai.errors import ConfigError
+    from lantai.errors import ImportFailed
 
     manifest = tmp_path / "m.csv"
     manifest.write_text("code,file\nA,b\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="档号,文件"):
+    with pytest.raises(ImportFailed, match="档号,文件"):
         read_manifest(manifest)
     manifest.write_text("档号,文件\n,b.png\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="row 2"):
+    with pytest.raises(ImportFailed, match="row 2"):
         read_manifest(manifest)
 
 
 def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
-    from lantai.errors import ConfigError
+    from lantai.errors import NotFound
 
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(NotFound, match="does not exist"):
         run_batch([tmp_path / "nope"], tmp_path / "out", engine=fake_engine, progress=False)
 
 

@@ -9,7 +9,9 @@ report, never the end of the batch.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +25,16 @@ from lantai.errors import require
 from lantai.ocr.engines import DEFAULT_ENGINE, create_engine
 from lantai.ocr.engines.base import OcrEngine
 from lantai.ocr.model import OcrPage
-from lantai.ocr.sources import PageLoadError, PageRef, file_digest, load_page, plan_pages
-from lantai.ocr.store import OutputStore
+from lantai.ocr.sources import (
+    CatalogCodes,
+    LinkRule,
+    PageLoadError,
+    PageRef,
+    file_digest,
+    load_page,
+    plan_pages,
+)
+from lantai.ocr.store import SUFFIXES, JournalEntry, OutputStore
 
 #: bump when preprocessing or layout changes output, so caches are invalidated
 # 2: layout in the deskewed frame, rules, tiers, orientation; 3: lines cut at blank bands
@@ -40,8 +50,18 @@ class Failure:
     """One thing that went wrong: which item, at which stage, and why."""
 
     item: str
-    stage: str  # "open", "load", "ocr", "write"
+    stage: str  # "open", "link", "load", "ocr", "write"
     reason: str
+
+
+@dataclass(frozen=True)
+class ScanLink:
+    """Which record one scan file went to, and by which rule (see :mod:`lantai.ocr.sources`)."""
+
+    file: str
+    record: str | None  # None: written to _unlinked
+    rule: str  # manifest, catalog, stem, folder or unlinked
+    name: str  # the manifest key, file stem or folder name the record was read from
 
 
 @dataclass
@@ -52,9 +72,18 @@ class BatchReport:
     pages_done: int = 0
     pages_cached: int = 0
     pages_failed: int = 0
+    pages_relinked: int = 0  # cached pages moved to the record their scan now links to
     seconds: float = 0.0
     engine: str = ""
     failures: list[Failure] = field(default_factory=list)
+    links: list[ScanLink] = field(default_factory=list)
+
+    def linked_by(self) -> dict[str, int]:
+        """Number of scan files linked by each rule (in the rules' order)."""
+        counts = {str(rule): 0 for rule in LinkRule}
+        for link in self.links:
+            counts[link.rule] = counts.get(link.rule, 0) + 1
+        return {rule: n for rule, n in counts.items() if n}
 
     @property
     def pages_per_minute(self) -> float:
@@ -66,6 +95,7 @@ class BatchReport:
         data = asdict(self)
         data["pages_per_minute"] = round(self.pages_per_minute, 2)
         data["seconds"] = round(self.seconds, 2)
+        data["linked_by"] = self.linked_by()
         return data
 
 
@@ -172,6 +202,7 @@ def run_batch(
     workers: int | None = None,
     scheduler: str | Any | None = None,
     manifest: dict[str, str] | None = None,
+    catalog: CatalogCodes | Iterable[str] | None = None,
     dpi: int = 300,
     progress: bool = True,
 ) -> BatchReport:
@@ -179,7 +210,9 @@ def run_batch(
 
     ``engine`` is an engine name or a picklable zero-argument factory. ``workers`` defaults to
     :func:`default_workers`; 1 runs in this process. ``scheduler`` is a Dask scheduler address
-    (or a ``distributed.Client``) to run the pages on a cluster instead.
+    (or a ``distributed.Client``) to run the pages on a cluster instead. ``manifest`` and
+    ``catalog`` link scans to records (:mod:`lantai.ocr.sources`); the report lists each
+    scan's record and rule.
     """
     started = time.perf_counter()
     store = OutputStore(out_dir)
@@ -190,13 +223,22 @@ def run_batch(
     digests: dict[str, str] = {}
     todo: list[tuple[PageRef, str]] = []
     cached_warnings: list[Failure] = []
-    for planned in plan_pages(inputs, manifest):
+    keys: set[str] = set()
+    for planned in plan_pages(inputs, manifest, catalog):
         if isinstance(planned, tuple):
             report.failures.append(Failure(planned[0], "open", planned[1]))
             report.pages_total += 1
             report.pages_failed += 1
             continue
         report.pages_total += 1
+        if planned.page_no == 1 and planned.link is not None:
+            link = planned.link
+            report.links.append(ScanLink(planned.path, link.record, str(link.rule), link.name))
+            if link.rule is LinkRule.UNLINKED:
+                why = ("no 档号 of the catalog in its file or folder names" if catalog is not None
+                       else f"{link.name!r} cannot name a record folder")
+                report.failures.append(
+                    Failure(planned.path, "link", f"{why}; written to {store.folder(None).name}/"))
         try:
             if planned.path not in digests:
                 digests[planned.path] = file_digest(planned.path)
@@ -206,6 +248,12 @@ def run_batch(
             continue
         key = page_key(digests[planned.path], planned, description, dpi)
         entry = store.lookup(key)
+        if entry is not None and key not in keys and not _in_place(store, entry, planned):
+            # (a second scan with the same content shares the first one's output, as before)
+            entry = _relink(store, entry, planned)
+            if entry is not None:
+                report.pages_relinked += 1
+        keys.add(key)
         if entry is not None:
             report.pages_cached += 1
             if entry.warning:
@@ -225,6 +273,28 @@ def run_batch(
         store.write_report(report.to_dict())
         store.close()
     return report
+
+
+def _in_place(store: OutputStore, entry: JournalEntry, ref: PageRef) -> bool:
+    return entry.record == store.folder(ref.record_id).name and entry.stem == ref.stem
+
+
+def _relink(store: OutputStore, entry: JournalEntry, ref: PageRef) -> JournalEntry | None:
+    """Move a finished page whose scan now links elsewhere (a new manifest or catalog, or an
+    output written by an older linking rule) to its record, without recognising it again.
+    None when its files cannot be read (the page is then redone)."""
+    old = store.out_dir / entry.record
+    try:
+        page = OcrPage.from_dict(json.loads((old / f"{entry.stem}.json").read_text("utf-8")))
+        moved = store.write_page(entry.key, ref.item, ref.record_id, ref.stem, page,
+                                 entry.warning)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for suffix in SUFFIXES:
+        (old / f"{entry.stem}{suffix}").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        old.rmdir()  # only when empty: other pages may still belong there
+    return moved
 
 
 def _record(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from lantai.errors import LantaiError
 from lantai.ocr.engines import DEFAULT_ENGINE, ENGINES
 
 
@@ -48,6 +47,13 @@ from lantai.ocr.engines import DEFAULT_ENGINE, ENGINES
     help="CSV with columns 档号,文件 linking scans to records.",
 )
 @click.option(
+    "--catalog",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Catalog (CSV/XLSX/JSONL with a 档号 column): link each scan to the longest 档号 "
+    "found in its file or folder names; scans naming none go to _unlinked.",
+)
+@click.option(
     "--dpi",
     type=click.IntRange(min=50, max=1200),
     default=300,
@@ -62,32 +68,42 @@ def ocr_command(
     workers: int | None,
     scheduler: str | None,
     manifest: Path | None,
+    catalog: Path | None,
     dpi: int,
     quiet: bool,
 ) -> None:
-    """OCR scans (TIFF/JPEG/PNG/PDF files or folders) into searchable, located text."""
-    from lantai.ocr.batch import run_batch
-    from lantai.ocr.sources import read_manifest
+    """OCR scans (TIFF/JPEG/PNG/PDF files or folders) into searchable, located text.
 
-    try:
-        mapping = read_manifest(manifest) if manifest else None
-        report = run_batch(
-            list(inputs),
-            out_dir,
-            engine=engine,
-            workers=workers,
-            scheduler=scheduler,
-            manifest=mapping,
-            dpi=dpi,
-            progress=not quiet,
-        )
-    except LantaiError as exc:
-        raise click.ClickException(str(exc)) from exc
+    Each scan is linked to a record by --manifest, else by --catalog, else by its own file
+    name (or its folder's, for a folder of page-numbered images); report.json says which."""
+    from lantai.ocr.batch import run_batch
+    from lantai.ocr.sources import read_catalog_codes, read_manifest
+
+    # errors reach the `lantai` group, which maps them to the documented exit codes
+    mapping = read_manifest(manifest) if manifest else None
+    codes = read_catalog_codes(catalog) if catalog else None
+    report = run_batch(
+        list(inputs),
+        out_dir,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        manifest=mapping,
+        catalog=codes,
+        dpi=dpi,
+        progress=not quiet,
+    )
     click.echo(
         f"{report.pages_done} pages recognised, {report.pages_cached} cached, "
         f"{report.pages_failed} failed of {report.pages_total} "
         f"({report.pages_per_minute:.1f} pages/min); report: {out_dir / 'report.json'}"
     )
+    linked = report.linked_by()
+    unlinked = linked.pop("unlinked", 0)
+    if linked or unlinked:
+        by = ", ".join(f"{rule}: {n}" for rule, n in linked.items()) or "none"
+        click.echo(f"scans linked by {by}" + (f"; not linked: {unlinked} (in _unlinked/)"
+                                              if unlinked else ""))
     for failure in report.failures[:20]:
         click.echo(f"  {failure.stage}: {failure.item}: {failure.reason}", err=True)
     if len(report.failures) > 20:

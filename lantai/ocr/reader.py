@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lantai.errors import LantaiError
+from lantai.errors import LantaiError, NotFound
 from lantai.files import natural_key
 from lantai.ocr.model import OcrPage, Polygon
 from lantai.ocr.sources import UNLINKED, safe_name
@@ -77,7 +77,7 @@ def iter_records(
     :func:`lantai.ocr.sources.safe_name`); ``_unlinked`` is skipped unless asked for.
     """
     if not out_dir.is_dir():
-        raise LantaiError(f"OCR output folder {out_dir} does not exist")
+        raise NotFound(f"OCR output folder {out_dir} does not exist")
     for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
         if folder.name == STATE_DIR or (folder.name == UNLINKED and not include_unlinked):
             continue

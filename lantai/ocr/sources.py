@@ -2,37 +2,79 @@
 
 Inputs are image files (TIFF, JPEG, PNG, BMP, WebP; multi-page TIFF too), PDFs (rendered with
 pypdfium2, whose wheel ships the PDFium binary) and folders of them, walked recursively in
-name order. A scan is linked to its catalog record by the 档号 in its file name or in a parent
-folder's name (``C038-001-014-003_0002.tif``, ``X012-WS·1956-D30-0003/p1.jpg``), or by a
-manifest CSV with columns ``档号,文件``; files with no 档号 go to ``_unlinked``.
+name order.
+
+A scan is linked to a record only by a rule the user can see, never by a guess at part of a
+name (a date such as ``1939-04-23`` in ``jb_3797_1939-04-23_0001.jpg`` is not an 档号). The
+first rule that applies wins, and the batch report says which one linked each file:
+
+1. ``manifest``: the file is listed in a manifest CSV (``档号,文件``).
+2. ``catalog``: with a catalog's 档号 list, the longest 档号 (or its file-name-safe form) that
+   occurs in the file name, else in the name of a folder it sits in (nearest first), as a
+   whole word; a file that names none goes to ``_unlinked``.
+3. ``stem``: the file name *is* an 档号 — the whole stem, or the stem less a page number
+   (``C038-001-014-003.tif``, ``C038-001-014-003_0002.tif``, ``X012-WS·1956-D30-0003 p1.jpg``).
+4. ``folder``: a folder whose whole name is an 档号 (``X012-WS·1956-D30-0003/scan.tif``), or,
+   for a file named only by its page number (``0001.tif``, ``p2.jpg``, ``第3页.png``), the
+   folder it sits in: a folder of pages is one record.
+5. ``stem``: otherwise the whole file stem is the record: two scans with different names are
+   never merged behind the user's back.
+
+Folders are looked at from the file up to the input folder it was found in (for a file given
+by itself, its own folder only), never above.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from lantai.catalog.model import safe_filename
-from lantai.errors import ConfigError, LantaiError, require
+from lantai.catalog.model import ArchivalCodeError, parse_archival_code, safe_filename
+from lantai.errors import ImportFailed, LantaiError, NotFound, require
 from lantai.files import sha256_file
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"})
 PDF_SUFFIXES = frozenset({".pdf"})
 UNLINKED = "_unlinked"
+#: folder names of the output that a record must not take (the journal lives in ``_state``)
+_RESERVED = frozenset({UNLINKED, "_state"})
 
-# candidate 档号: a fonds code then 1–5 '-'-separated parts (category·year allowed); the
-# candidate is then checked with the catalog's own parser, trimming trailing parts that fail
-_CODE_RE = re.compile(
-    r"[A-Za-z]{0,3}\d{1,6}[A-Za-z]?(?:-[0-9A-Za-z]+(?:[·•‧・.][0-9A-Za-z]+)*){1,5}"
+# a page number after an 档号 in a file name: "_0002", " p1", "_page-3"
+_PAGE_SUFFIX = re.compile(r"[ _]+(?:[pP](?:age)?[ _-]?)?\d{1,6}\Z")
+# a file name that is only a page number: "0001", "p2", "page_3", "第3页", "0001+0004"
+_PAGE_ONLY = re.compile(
+    r"(?:(?:[pP](?:age)?[ _-]?|第)?\d{1,6}(?:页|頁)?)(?:[+&](?:[pP]?\d{1,6}))*\Z"
 )
+# a calendar date (1939-04-23, 1939-04) parses as an 档号 (全宗号 1939, 目录号 04) but is not one
+_DATE = re.compile(r"(?:1[5-9]|20)\d\d-(?:0?[1-9]|1[0-2])(?:-(?:0?[1-9]|[12]\d|3[01]))?\Z")
 
 
 class PageLoadError(LantaiError):
     """A page could not be read (unreadable file, encrypted PDF, ...)."""
+
+
+class LinkRule(StrEnum):
+    """How a scan was linked to its record (see the module docstring)."""
+
+    MANIFEST = "manifest"
+    CATALOG = "catalog"
+    STEM = "stem"
+    FOLDER = "folder"
+    UNLINKED = "unlinked"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A scan's record and the rule that chose it."""
+
+    record: str | None  # None: unlinked
+    rule: LinkRule
+    name: str = ""  # what the record was read from: manifest key, file stem or folder name
 
 
 @dataclass(frozen=True)
@@ -44,6 +86,7 @@ class PageRef:
     page_count: int
     record_id: str | None
     stem: str  # output file stem, unique inside the record folder
+    link: Link | None = None
 
     @property
     def item(self) -> str:
@@ -57,21 +100,70 @@ def safe_name(record_id: str) -> str:
     return safe_filename(record_id)
 
 
-def find_archival_code(name: str) -> str | None:
-    """The first valid 档号 in ``name`` (a file stem or folder name), or None."""
-    from lantai.catalog.model import ArchivalCodeError, parse_archival_code
+def _is_code(name: str) -> bool:
+    if _DATE.match(name):
+        return False
+    try:
+        parse_archival_code(name)
+    except ArchivalCodeError:
+        return False
+    return True
 
-    for match in _CODE_RE.finditer(name):
-        parts = match.group(0).split("-")
-        # trailing page numbers look like extra parts ("C038-001-014-003-0002"): keep the
-        # longest prefix that parses, but never shorter than two parts
-        for n in range(min(len(parts), 5), 1, -1):
-            candidate = "-".join(parts[:n])
-            try:
-                return parse_archival_code(candidate).text
-            except ArchivalCodeError:
-                continue
+
+def find_archival_code(name: str) -> str | None:
+    """The 档号 that ``name`` (a file stem or folder name) *is*: the whole name, or the name
+    less a trailing page number (``C038-001-014-003_0002`` → ``C038-001-014-003``). A code
+    inside a longer name is not looked for; a calendar date is not an 档号."""
+    name = name.strip()
+    if _is_code(name):
+        return name
+    bare = _PAGE_SUFFIX.sub("", name)
+    if bare != name and _is_code(bare):
+        return bare
     return None
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+class CatalogCodes:
+    """A catalog's 档号, looked up inside file and folder names.
+
+    A code matches as a whole word (no ASCII letter or digit right before or after it, so
+    ``J001-1`` is not found in ``J001-10``), ignoring case, as written or in its file-name-safe
+    form (``A/1`` as ``A_1``). Lookup tries every substring up to the longest code, so a
+    million-code catalog costs no more per name than a small one.
+    """
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        self._forms: dict[str, str] = {}
+        for code in codes:
+            code = code.strip()
+            if code:
+                for form in (code, safe_filename(code)):
+                    self._forms.setdefault(form.lower(), code)
+        self._longest = max((len(f) for f in self._forms), default=0)
+
+    def __len__(self) -> int:
+        return len(set(self._forms.values()))
+
+    def find(self, name: str) -> str | None:
+        """The longest 档号 occurring in ``name`` as a whole word (leftmost on a tie)."""
+        text = name.lower()
+        best: tuple[int, int, str] | None = None  # (-length, start, code)
+        for i in range(len(text)):
+            if i and _ascii_alnum(text[i - 1]) and _ascii_alnum(text[i]):
+                continue
+            for j in range(min(len(text), i + self._longest), i, -1):
+                if j < len(text) and _ascii_alnum(text[j - 1]) and _ascii_alnum(text[j]):
+                    continue
+                code = self._forms.get(text[i:j])
+                if code is not None:
+                    if best is None or (i - j, i) < best[:2]:
+                        best = (i - j, i, code)
+                    break
+        return best[2] if best else None
 
 
 def read_manifest(path: Path) -> dict[str, str]:
@@ -79,45 +171,97 @@ def read_manifest(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ConfigError(f"manifest {path}: cannot read ({exc.strerror})") from exc
+        raise ImportFailed(f"manifest {path}: cannot read ({exc.strerror})") from exc
     rows = list(csv.DictReader(text.splitlines()))
     if rows and not {"档号", "文件"} <= set(rows[0]):
-        raise ConfigError(f"manifest {path}: needs columns 档号,文件 (found {', '.join(rows[0])})")
+        raise ImportFailed(f"manifest {path}: needs columns 档号,文件 (found {', '.join(rows[0])})")
     mapping: dict[str, str] = {}
     for lineno, row in enumerate(rows, start=2):
         code, file = (row.get("档号") or "").strip(), (row.get("文件") or "").strip()
         if not code or not file:
-            raise ConfigError(f"manifest {path}, row {lineno}: 档号 and 文件 must both be set")
+            raise ImportFailed(f"manifest {path}, row {lineno}: 档号 and 文件 must both be set")
         mapping[file] = code
         mapping[str((path.parent / file).resolve())] = code
         mapping.setdefault(Path(file).name, code)
     return mapping
 
 
-def record_for(path: Path, manifest: dict[str, str] | None = None) -> str | None:
-    """The record a file belongs to: manifest first, then its name, then parent folders."""
-    if manifest:
-        for key in (str(path.resolve()), str(path), path.name):
-            if key in manifest:
-                return manifest[key]
-    for name in (path.stem, *(p.name for p in path.parents)):
-        code = find_archival_code(name)
-        if code:
-            return code
-    return None
+def read_catalog_codes(path: Path) -> CatalogCodes:
+    """The 档号 of a catalog file (CSV, XLSX or JSONL, read as ``lantai index`` reads it)."""
+    from lantai.errors import ImportFailed
+    from lantai.indexing.catalog_import import read_archival_codes
+
+    try:
+        return CatalogCodes(read_archival_codes(path))
+    except ImportFailed as exc:
+        raise ImportFailed(f"catalog for linking scans: {exc}") from exc
 
 
-def iter_files(inputs: Iterable[Path]) -> Iterator[Path]:
-    """Image and PDF files under ``inputs`` (files as given, folders recursively, sorted)."""
+@dataclass(frozen=True)
+class Linker:
+    """Applies the linking rules (module docstring) to one file."""
+
+    manifest: Mapping[str, str] | None = None
+    catalog: CatalogCodes | None = None
+
+    def link(self, path: Path, root: Path | None = None) -> Link:
+        """The record of ``path``, found under the input folder ``root`` (None: the file was
+        an input itself)."""
+        if self.manifest:
+            for key in (str(path.resolve()), str(path), path.name):
+                if key in self.manifest:
+                    return Link(self.manifest[key], LinkRule.MANIFEST, key)
+        folders = _folders(path, root)
+        if self.catalog is not None:
+            for name in (path.stem, *folders):
+                code = self.catalog.find(name)
+                if code is not None:
+                    return Link(code, LinkRule.CATALOG, name)
+            return Link(None, LinkRule.UNLINKED, path.stem)
+        code = find_archival_code(path.stem)
+        if code is not None:
+            return Link(code, LinkRule.STEM, path.stem)
+        for folder in folders:
+            if _is_code(folder.strip()):
+                return Link(folder.strip(), LinkRule.FOLDER, folder)
+        if folders and _PAGE_ONLY.match(path.stem.strip()):
+            return _named(folders[0], LinkRule.FOLDER)
+        return _named(path.stem, LinkRule.STEM)
+
+
+def _named(name: str, rule: LinkRule) -> Link:
+    record = name.strip()
+    if not record or record in _RESERVED:
+        return Link(None, LinkRule.UNLINKED, name)
+    return Link(record, rule, name)
+
+
+def _folders(path: Path, root: Path | None) -> list[str]:
+    """Names of the folders holding ``path``, nearest first, up to ``root`` (inclusive)."""
+    if root is None:
+        parent = path.parent.resolve() if path.parent.name == "" else path.parent
+        return [parent.name] if parent.name else []
+    names = [p.name for p in path.relative_to(root).parents if p.name]
+    top = root if root.name else root.resolve()
+    return [*names, top.name] if top.name else names
+
+
+def _inputs(inputs: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
     for item in inputs:
         if item.is_dir():
             for path in sorted(item.rglob("*")):
                 if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES:
-                    yield path
+                    yield path, item
         elif item.exists():
-            yield item
+            yield item, None
         else:
-            raise ConfigError(f"input {item} does not exist")
+            raise NotFound(f"input {item} does not exist")
+
+
+def iter_files(inputs: Iterable[Path]) -> Iterator[Path]:
+    """Image and PDF files under ``inputs`` (files as given, folders recursively, sorted)."""
+    for path, _ in _inputs(inputs):
+        yield path
 
 
 def count_pages(path: Path) -> int:
@@ -151,19 +295,25 @@ def _pdf_reason(exc: Exception) -> str:
 
 
 def plan_pages(
-    inputs: Iterable[Path], manifest: dict[str, str] | None = None
+    inputs: Iterable[Path],
+    manifest: Mapping[str, str] | None = None,
+    catalog: CatalogCodes | Iterable[str] | None = None,
 ) -> Iterator[PageRef | tuple[str, str]]:
     """Yield a :class:`PageRef` per page, or ``(item, reason)`` for a file that cannot be
-    opened at all (so the batch reports it and goes on)."""
+    opened at all (so the batch reports it and goes on). ``catalog``: 档号 to look for in
+    file and folder names (rule 2 of the module docstring)."""
+    if catalog is not None and not isinstance(catalog, CatalogCodes):
+        catalog = CatalogCodes(catalog)
+    linker = Linker(manifest, catalog)
     used: dict[tuple[str, str], int] = {}
-    for path in iter_files(inputs):
+    for path, root in _inputs(inputs):
         try:
             pages = count_pages(path)
         except PageLoadError as exc:
             yield (str(path), str(exc))
             continue
-        record = record_for(path, manifest)
-        folder = record or UNLINKED
+        link = linker.link(path, root)
+        folder = link.record or UNLINKED
         for page_no in range(1, pages + 1):
             stem = path.stem if pages == 1 else f"{path.stem}_p{page_no:04d}"
             # two files with one stem in one record (a.tif and a.jpg) must not overwrite
@@ -171,7 +321,7 @@ def plan_pages(
             used[(folder, stem)] = n + 1
             if n:
                 stem = f"{stem}~{n}"
-            yield PageRef(str(path), page_no, pages, record, stem)
+            yield PageRef(str(path), page_no, pages, link.record, stem, link)
 
 
 def file_digest(path: str) -> str:

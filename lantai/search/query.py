@@ -249,6 +249,11 @@ def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
     )
 
 
+#: Postings budget of an OR-ranked query's candidate terms, the same for every backend (see
+#: :func:`choose_candidates`).
+OR_CANDIDATE_BUDGET = 5_000
+
+
 def choose_candidates(kinds: Mapping[str, Sequence[str]], freq: Mapping[str, int],
                       budget: int) -> dict[str, list[str]]:
     """Candidate terms of an OR-ranked plan, per kind (bi, uni, w): the rarest term, then the

@@ -88,9 +88,8 @@ from lantai.search.backends.base import (
     StatusReport,
     VectorHit,
 )
-from lantai.search.backends.embedded import OR_CANDIDATE_BUDGET
 from lantai.search.facets import FACETS, Filters, facet_values
-from lantai.search.query import Clause, QueryPlan, choose_candidates
+from lantai.search.query import OR_CANDIDATE_BUDGET, Clause, QueryPlan, choose_candidates
 from lantai.text.analysis import Analyzer
 
 if TYPE_CHECKING:

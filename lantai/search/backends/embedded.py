@@ -60,7 +60,7 @@ from lantai.search.backends.base import (
     VectorHit,
 )
 from lantai.search.facets import FACETS, Filters, facet_values
-from lantai.search.query import Clause, QueryPlan, choose_candidates
+from lantai.search.query import OR_CANDIDATE_BUDGET, Clause, QueryPlan, choose_candidates
 from lantai.text.analysis import Analyzer
 
 if TYPE_CHECKING:
@@ -71,8 +71,6 @@ if TYPE_CHECKING:
 #: during bulk loads (the import optimizes the index at the end of a large load).
 DEFAULT_MERGE_POLICY = {"automerge": 4, "crisismerge": 16}
 BULK_MERGE_POLICY = {"automerge": 16, "crisismerge": 64}
-#: Postings budget of an OR-ranked query's candidate terms (see :func:`fts_expression`).
-OR_CANDIDATE_BUDGET = 5_000
 #: Filter/facet columns of ``records``: the hierarchy, then one per facet (see
 #: :data:`~lantai.search.facets.FACETS`); ``series`` and ``file`` are 目录 and 案卷.
 _TREE_COLUMNS: tuple[str, ...] = ("archive", "fonds", "series", "file")

@@ -44,6 +44,11 @@ class LantaiGroup(click.Group):
         except KeyboardInterrupt:
             click.secho("interrupted", fg="red", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`lantai browse | head`): not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug: say so plainly, without a stack trace
             click.secho(f"internal error: {type(exc).__name__}: {exc} — please report it",
                         fg="red", err=True)

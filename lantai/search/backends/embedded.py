@@ -241,8 +241,8 @@ class EmbeddedBackend(SearchBackend):
                 conn.execute(f"""
                     CREATE TABLE IF NOT EXISTS records (
                         rowid INTEGER PRIMARY KEY,
-                        code TEXT NOT NULL UNIQUE, sort_code TEXT NOT NULL, item TEXT,
-                        d0 INTEGER, d1 INTEGER, title TEXT, {values})""")
+                        code TEXT NOT NULL UNIQUE, d0 INTEGER, d1 INTEGER, {values},
+                        sort_code TEXT NOT NULL, item TEXT)""")
                 # the compressed record lives apart, so scanning matches reads compact rows
                 conn.execute("CREATE TABLE IF NOT EXISTS record_data "
                              "(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)")
@@ -689,14 +689,15 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
 
 
 _INT_COLUMNS = frozenset(name for name, spec in FACETS.items() if spec.kind == "int")
+# narrow rows: a query reads the columns of every match (d0, facets, sort_code)
 _INSERT_RECORD = (
-    f"INSERT INTO records (rowid, code, sort_code, item, d0, d1, title, "
-    f"{', '.join(_VALUE_COLUMNS)}) VALUES (?{', ?' * (6 + len(_VALUE_COLUMNS))})")
+    f"INSERT INTO records (rowid, code, d0, d1, {', '.join(_VALUE_COLUMNS)}, sort_code, item) "
+    f"VALUES (?{', ?' * (5 + len(_VALUE_COLUMNS))})")
 
 
 _TREE_KEY_COLUMNS = (*_TREE_COLUMNS, "open_status")
-#: Positions of the tree key in :func:`_record_columns`' tuple (after the 6 fixed columns).
-_TREE_KEY = tuple(6 + _VALUE_COLUMNS.index(c) for c in _TREE_KEY_COLUMNS)
+#: Positions of the tree key in :func:`_record_columns`' tuple (after code, d0, d1).
+_TREE_KEY = tuple(3 + _VALUE_COLUMNS.index(c) for c in _TREE_KEY_COLUMNS)
 
 
 def _record_columns(record: Record, archive: str) -> tuple[Any, ...]:
@@ -706,9 +707,9 @@ def _record_columns(record: Record, archive: str) -> tuple[Any, ...]:
     tree = {"archive": path.archive, "fonds": path.fonds, "series": path.series,
             "file": path.file}
     d0, d1 = record.date_span
-    return (record.archival_code, natural_code(record.archival_code), path.item, d0, d1,
-            record.title,
-            *(tree[c] if c in tree else values[c] for c in _VALUE_COLUMNS), _encode(record))
+    return (record.archival_code, d0, d1,
+            *(tree[c] if c in tree else values[c] for c in _VALUE_COLUMNS),
+            natural_code(record.archival_code), path.item, _encode(record))
 
 
 def _encode(record: Record) -> bytes:

@@ -10,6 +10,7 @@ from lantai.errors import ConfigError
 if TYPE_CHECKING:
     from lantai.config import Settings
     from lantai.search.backends.base import SearchBackend
+    from lantai.search.embeddings.base import Embedder
 
 #: backend name → "module:class"; modules are imported only when chosen.
 BACKENDS: dict[str, str] = {
@@ -18,20 +19,26 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def create_backend(settings: Settings, **kwargs: object) -> SearchBackend:
+def create_backend(settings: Settings, *, embedder: Embedder | None = None,
+                   create: bool = True, for_rebuild: bool = False) -> SearchBackend:
     """Open the backend named by ``settings.backend``.
 
-    With ``embedding.enabled`` the configured embedder is created (and the backend checks it
-    is the model the index was built with); pass ``embedder=`` to supply one directly.
+    ``create``: create an empty index when there is none (else
+    :class:`~lantai.errors.Unavailable`). ``for_rebuild``: the caller is about to replace the
+    whole index, so an index built by another version or configuration is accepted.
+    With ``embedding.enabled`` (or an embedded index that holds vectors) the configured
+    embedder is created and the backend checks it is the model the index was built with;
+    pass ``embedder`` to supply one directly.
     """
     target = BACKENDS.get(settings.backend)
     if target is None:
         raise ConfigError(f"unknown backend {settings.backend!r}; choose from {sorted(BACKENDS)}")
-    if "embedder" not in kwargs and (settings.embedding.enabled or _has_vectors(settings)):
-        kwargs["embedder"] = create_configured_embedder(settings)
+    if embedder is None and (settings.embedding.enabled or _has_vectors(settings)):
+        embedder = create_configured_embedder(settings)
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    backend: SearchBackend = cls(settings, **kwargs)
+    backend: SearchBackend = cls(settings, embedder=embedder, create=create,
+                                 for_rebuild=for_rebuild)
     return backend
 
 
@@ -50,7 +57,7 @@ def _has_vectors(settings: Settings) -> bool:
         return False
 
 
-def create_configured_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+def create_configured_embedder(settings: Settings) -> Embedder:
     """The embedder named by ``embedding.model``, converted models cached in the data dir."""
     from pathlib import Path
 

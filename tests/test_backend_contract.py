@@ -425,3 +425,30 @@ def test_browse_counts_follow_every_write(loaded: SearchBackend) -> None:
     for public in (True, False):
         assert tree_counts(public) == counted(public)
     assert tree_counts(True)["X099"] == 1 and "J099" not in tree_counts(True)
+
+
+def test_subjects_are_a_facet_with_several_values_per_record(backend: SearchBackend) -> None:
+    backend.upsert([
+        record("S1-001-001-1", "救济难民报告", "难民", subjects=("救济", "难民")),
+        record("S1-001-001-2", "难民收容所名册", "难民", subjects=("难民", "收容")),
+        record("S1-001-001-3", "秘密的难民报告", "难民", subjects=("难民", "机密"),
+               open_status=OpenStatus.CONTROLLED),
+        record("S1-001-001-4", "无主题词的文件", "难民"),
+    ])
+    result = backend.search(SearchRequest("难民", facets=("subject", "fonds")))
+    assert list(result.facets) == ["subject", "fonds"]
+    assert [(v.value, v.count) for v in result.facets["subject"]] == [
+        ("难民", 2), ("收容", 1), ("救济", 1)]
+    browsing = backend.search(SearchRequest("", facets=("subject",)))
+    assert dict((v.value, v.count) for v in browsing.facets["subject"]) == {
+        "难民": 2, "收容": 1, "救济": 1}
+    staff = backend.search(SearchRequest("难民", facets=("subject",), public=False))
+    assert dict((v.value, v.count) for v in staff.facets["subject"])["机密"] == 1
+    chosen = backend.search(SearchRequest("", filters=Filters(subject=("收容", "救济"))))
+    assert sorted(codes(chosen)) == ["S1-001-001-1", "S1-001-001-2"]
+    assert backend.count(filters=Filters(subject=("机密",))) == 0
+    # a replaced record's subjects are replaced too
+    backend.upsert([record("S1-001-001-2", "难民收容所名册", "难民", subjects=("名册",))])
+    again = backend.search(SearchRequest("难民", facets=("subject",)))
+    assert dict((v.value, v.count) for v in again.facets["subject"]) == {
+        "难民": 1, "救济": 1, "名册": 1}

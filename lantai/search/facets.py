@@ -27,9 +27,10 @@ class FacetSpec:
     label: str  # zh-CN label (全宗, 年代 …)
     label_en: str
     kind: Literal["text", "int"]
-    value: Callable[[Record, HierarchyPath], str | int | None]
+    value: Callable[[Record, HierarchyPath], Any]  # str | int | None; a tuple when multi
     public: bool = True  # staff-only facets (保管期限, 开放标识) are never offered publicly
     default: bool = False  # returned by a search that does not name its facets
+    multi: bool = False  # a record may have several values (主题词)
 
 
 FACETS: dict[str, FacetSpec] = {spec.name: spec for spec in (
@@ -39,6 +40,9 @@ FACETS: dict[str, FacetSpec] = {spec.name: spec for spec in (
               default=True),
     FacetSpec("creator", "责任者", "Creator", "text", lambda r, p: r.creator or None,
               default=True),
+    FacetSpec("subject", "主题词", "Subject", "text",
+              lambda r, p: tuple(dict.fromkeys(s.strip() for s in r.subjects if s.strip())),
+              multi=True),
     FacetSpec("year", "年度", "Year", "int", lambda r, p: r.year),
     FacetSpec("archive", "档案馆", "Archive", "text", lambda r, p: p.archive or None),
     FacetSpec("retention", "保管期限", "Retention", "text", lambda r, p: r.retention or None,
@@ -52,7 +56,7 @@ DEFAULT_FACETS: tuple[str, ...] = tuple(n for n, s in FACETS.items() if s.defaul
 FACET_FIELDS: tuple[str, ...] = tuple(FACETS)
 
 
-def facet_values(record: Record, path: HierarchyPath) -> dict[str, str | int | None]:
+def facet_values(record: Record, path: HierarchyPath) -> dict[str, Any]:
     """The value of every facet for one record (what a backend stores in its columns)."""
     return {name: spec.value(record, path) for name, spec in FACETS.items()}
 
@@ -69,6 +73,7 @@ class Filters:
     year: tuple[int, ...] = ()
     decade: tuple[int, ...] = ()
     creator: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()
     archive: tuple[str, ...] = ()
     retention: tuple[str, ...] = ()
     open_status: tuple[OpenStatus, ...] = ()

@@ -74,7 +74,10 @@ BULK_MERGE_POLICY = {"automerge": 16, "crisismerge": 64}
 #: Filter/facet columns of ``records``: the hierarchy, then one per facet (see
 #: :data:`~lantai.search.facets.FACETS`); ``series`` and ``file`` are 目录 and 案卷.
 _TREE_COLUMNS: tuple[str, ...] = ("archive", "fonds", "series", "file")
-_VALUE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((*_TREE_COLUMNS, *FACETS)))
+_VALUE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(
+    (*_TREE_COLUMNS, *(n for n, f in FACETS.items() if not f.multi))))
+#: Facets with several values per record (主题词) live in ``record_values`` instead.
+_MULTI: tuple[str, ...] = tuple(n for n, f in FACETS.items() if f.multi)
 
 
 def _quote(token: str) -> str:
@@ -243,6 +246,12 @@ class EmbeddedBackend(SearchBackend):
                         rowid INTEGER PRIMARY KEY,
                         code TEXT NOT NULL UNIQUE, d0 INTEGER, d1 INTEGER, {values},
                         sort_code TEXT NOT NULL, item TEXT)""")
+                conn.execute("CREATE TABLE IF NOT EXISTS record_values (rowid INTEGER NOT NULL, "
+                             "facet TEXT NOT NULL, value TEXT NOT NULL)")
+                conn.execute("CREATE INDEX IF NOT EXISTS record_values_value ON "
+                             "record_values(facet, value, rowid)")
+                conn.execute("CREATE INDEX IF NOT EXISTS record_values_rowid ON "
+                             "record_values(rowid)")
                 # the compressed record lives apart, so scanning matches reads compact rows
                 conn.execute("CREATE TABLE IF NOT EXISTS record_data "
                              "(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)")
@@ -349,8 +358,12 @@ class EmbeddedBackend(SearchBackend):
                 if old is not None:
                     rowid = old[0]
                     self._remove_row(conn, *old, tree=tree)
-                cur = conn.execute(_INSERT_RECORD, (rowid, *columns[:-1]))
+                cur = conn.execute(_INSERT_RECORD, (rowid, *columns[:-2]))
                 rowid = int(cur.lastrowid or 0)
+                conn.executemany("INSERT INTO record_values (rowid, facet, value) "
+                                 "VALUES (?, ?, ?)",
+                                 [(rowid, facet, value) for facet, values in columns[-2]
+                                  for value in values])
                 tree[tuple(columns[p] or "" for p in _TREE_KEY)] += 1
                 conn.execute("INSERT INTO record_data (rowid, data) VALUES (?, ?)",
                              (rowid, columns[-1]))
@@ -391,6 +404,7 @@ class EmbeddedBackend(SearchBackend):
         self._delete_tokens(conn, rowid, _decode(data))
         tree[_tree_key(conn, rowid)] -= 1
         conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM record_values WHERE rowid = ?", (rowid,))
         conn.execute("DELETE FROM record_data WHERE rowid = ?", (rowid,))
         if self._passages is not None:
             self._passages.remove(conn, rowid)
@@ -594,7 +608,8 @@ class EmbeddedBackend(SearchBackend):
             return self._browse(conn, request, where_sql, args, offset, limit)
         # MATERIALIZED: evaluate the full-text match once, then look records up by rowid
         # (left to itself the planner may loop over records and re-run MATCH per row).
-        facet_cols = "".join(f", r.{name}" for name in request.facets)
+        single = [name for name in request.facets if name not in _MULTI]
+        facet_cols = "".join(f", r.{name}" for name in single)
         sql = (f"WITH m AS MATERIALIZED (SELECT rowid, bm25(fts, {self._weights()}) AS score "
                f"FROM fts WHERE fts MATCH ?) "
                f"SELECT m.rowid, m.score, r.sort_code, r.d0{facet_cols} FROM m "
@@ -604,13 +619,19 @@ class EmbeddedBackend(SearchBackend):
         key = _sort_key(request.sort)
         page = heapq.nsmallest(offset + limit, rows, key=key)[offset:]
         facets: dict[str, list[tuple[str, int]]] = {}
-        for position, name in enumerate(request.facets, start=4):
+        for name in request.facets:
+            if name in _MULTI:
+                facets[name] = self._multi_facet(
+                    conn, name, "(SELECT rowid FROM fts WHERE fts MATCH ?)", [match],
+                    where_sql, args, request.facet_size) if rows else []
+        for position, name in enumerate(single, start=4):
             counts = Counter(map(itemgetter(position), rows))
             counts.pop(None, None)
             counts.pop("", None)
             facets[name] = [(str(v), c) for v, c in
                             sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
                             [: request.facet_size]]
+        facets = {name: facets[name] for name in request.facets}  # the order asked for
         records = self._load([row[0] for row in page])
         # bm25() is "lower is better"; expose a positive score, higher is better
         scored = [(records[row[0]], -float(row[1])) for row in page]
@@ -627,6 +648,10 @@ class EmbeddedBackend(SearchBackend):
             [*args, limit, offset])]
         facets: dict[str, list[tuple[str, int]]] = {}
         for name in request.facets:
+            if name in _MULTI:
+                facets[name] = self._multi_facet(conn, name, None, [], where_sql, args,
+                                                 request.facet_size)
+                continue
             col = name
             extra = (" AND " if where_sql else " WHERE ") + f"r.{col} IS NOT NULL AND r.{col} != ''"
             rows = conn.execute(
@@ -636,6 +661,20 @@ class EmbeddedBackend(SearchBackend):
             facets[name] = [(str(v), int(n)) for v, n in rows]
         records = self._load(ids)
         return RawHits(total=int(total), scored=[(records[i], 0.0) for i in ids], facets=facets)
+
+    @staticmethod
+    def _multi_facet(conn: sqlite3.Connection, name: str, matches: str | None,
+                     match_args: list[Any], where_sql: str, args: list[Any],
+                     size: int) -> list[tuple[str, int]]:
+        """Counts of a many-valued facet (主题词) over the records that match (``matches``, a
+        subquery of rowids, or every record) under the filters."""
+        source = (f"(WITH m AS MATERIALIZED {matches} SELECT rowid FROM m) s "
+                  "CROSS JOIN records r ON r.rowid = s.rowid" if matches else "records r")
+        rows = conn.execute(
+            f"SELECT v.value, count(*) AS n FROM {source} JOIN record_values v "
+            f"ON v.rowid = r.rowid AND v.facet = ?{where_sql} GROUP BY v.value "
+            "ORDER BY n DESC, v.value LIMIT ?", [*match_args, name, *args, size]).fetchall()
+        return [(str(v), int(n)) for v, n in rows]
 
     def _load(self, rowids: Sequence[int]) -> dict[int, Record]:
         if not rowids:
@@ -676,8 +715,14 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     args: list[Any] = []
     for name, values in filters.facet_filters().items():
-        column = "code" if name == "archival_code" else name
-        where.append(f"r.{column} IN ({','.join('?' * len(values))})")
+        marks = ",".join("?" * len(values))
+        if name in _MULTI:
+            where.append("r.rowid IN (SELECT rowid FROM record_values WHERE facet = ? AND "
+                         f"value IN ({marks}))")
+            args.append(name)
+        else:
+            column = "code" if name == "archival_code" else name
+            where.append(f"r.{column} IN ({marks})")
         args.extend(values)
     if filters.date_from is not None:
         where.append("r.d1 >= ?")
@@ -709,7 +754,8 @@ def _record_columns(record: Record, archive: str) -> tuple[Any, ...]:
     d0, d1 = record.date_span
     return (record.archival_code, d0, d1,
             *(tree[c] if c in tree else values[c] for c in _VALUE_COLUMNS),
-            natural_code(record.archival_code), path.item, _encode(record))
+            natural_code(record.archival_code), path.item,
+            tuple((name, values[name]) for name in _MULTI), _encode(record))
 
 
 def _encode(record: Record) -> bytes:

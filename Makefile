@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make demo   — set everything up, build the sample archive, index it and search it
+#   make demo   — set everything up, build the sample archive, index it and serve it
 #   make test   — set everything up and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/lantai --data-dir lantai-data/demo demo
+	$(BIN)/lantai --data-dir lantai-data/demo demo --serve
 
 # The whole suite CI runs: fast tests plus the real-model, OCR and Elasticsearch tests
 # (a throwaway Elasticsearch is fetched from Maven Central and started on loopback; those

@@ -96,7 +96,7 @@ class ServerSettings:
     """The web front end."""
 
     host: str = _setting("127.0.0.1", "address to listen on")
-    port: int = _setting(8000, "port to listen on")
+    port: int = _setting(5000, "port to listen on")
     threads: int = _setting(8, "WSGI worker threads")
 
 

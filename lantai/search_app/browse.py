@@ -1,0 +1,39 @@
+"""Browsing the hierarchy: the fonds of the archive, then 目录, 案卷 and files."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, render_template, request, url_for
+
+from lantai.search_app import state
+from lantai.search_app.links import node_path, with_args
+from lantai.search_app.views_common import browse_paging, crumbs, split_path
+
+bp = Blueprint("browse", __name__)
+
+
+@bp.get("/fonds")
+def fonds() -> str:
+    return _render((state().settings.archive.code,))
+
+
+@bp.get("/browse", defaults={"path": ""})
+@bp.get("/browse/<path:path>")
+def node(path: str) -> str:
+    return _render(split_path(path))
+
+
+def _render(nodes: tuple[str, ...]) -> str:
+    web = state()
+    page, size = browse_paging(request.args, web.settings)
+    found = web.backend.browse(nodes, page=page, size=size)
+    pages = max(1, math.ceil(found.records_total / found.size))
+    base = url_for("browse.node") + ("/" + node_path(found.path) if found.path else "")
+
+    def page_url(number: int) -> str:
+        return with_args(base, request.args, replace={"page": str(number)})
+
+    return render_template("browse.html", node=found, pages=pages, page_url=page_url,
+                           crumbs=crumbs(web.backend, web.settings, found.path),
+                           node_path=node_path)

@@ -1,0 +1,66 @@
+"""The page texts in Chinese (the default) and English, and how a visitor picks one.
+
+``?lang=en`` (or ``zh``) switches and is remembered in a cookie; nothing else is read."""
+
+from __future__ import annotations
+
+from flask import Response, g, request
+
+LANGUAGES = ("zh", "en")
+COOKIE = "lang"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "site": ("兰台档案检索", "Lantai archive search"),
+    "home": ("首页", "Home"),
+    "search": ("检索", "Search"),
+    "placeholder": ("输入检索词，如 杨靖宇、\"东北抗日联军\"、1937..1945",
+                    "Words, \"phrases\", 1937..1945 …"),
+    "browse_fonds": ("全宗浏览", "Browse fonds"),
+    "results": ("共 {total} 条结果（用时 {ms} 毫秒）", "{total} results ({ms} ms)"),
+    "relaxed": ("没有档案同时包含全部检索词——以下显示部分匹配的结果",
+                "No record has every word — showing partial matches"),
+    "relaxed_some": ("{exact} 条档案包含全部检索词，其后为只含部分检索词的结果",
+                     "{exact} records have every word; partial matches follow"),
+    "partial": ("部分匹配", "partial match"),
+    "no_results": ("没有找到档案。", "No records found."),
+    "filters": ("已选条件", "Filters"),
+    "remove": ("移除", "remove"),
+    "prev": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "page_of": ("第 {page} / {pages} 页", "Page {page} of {pages}"),
+    "text_page": ("第 {n} 页", "page {n}"),
+    "full_text": ("全文", "Full text"),
+    "no_text": ("本档案没有全文。", "This record has no text."),
+    "similar": ("相似档案", "Similar records"),
+    "contents": ("下级", "Contents"),
+    "records": ("档案", "Records"),
+    "count": ("{n} 件", "{n} records"),
+    "description": ("著录项", "Description"),
+    "language": ("English", "中文"),
+    "api": ("接口", "API"),
+    "sort": ("排序", "Sort"),
+}
+
+
+def current_language() -> str:
+    """The language of this request: ``?lang=``, else the cookie, else Chinese."""
+    if "lang" not in g:
+        wanted = request.args.get("lang") or request.cookies.get(COOKIE) or "zh"
+        g.lang = wanted if wanted in LANGUAGES else "zh"
+    lang: str = g.lang
+    return lang
+
+
+def translate(key: str, **values: object) -> str:
+    zh, en = TEXTS[key]
+    text = en if current_language() == "en" else zh
+    return text.format(**values) if values else text
+
+
+def remember_language(response: Response) -> Response:
+    """Store an explicit ``?lang=`` choice for later pages."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES and request.cookies.get(COOKIE) != wanted:
+        response.set_cookie(COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True)
+    return response

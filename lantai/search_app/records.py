@@ -1,0 +1,35 @@
+"""The record page: DA/T 18 description, full text, place in the hierarchy, similar records."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from lantai.catalog.model import FIELD_LABELS
+from lantai.search.backends.base import Capability
+from lantai.search_app import state
+from lantai.search_app.links import node_path
+from lantai.search_app.views_common import crumbs
+
+bp = Blueprint("records", __name__)
+
+#: Shown elsewhere on the page (题名 as the heading, 全文 below).
+_NOT_IN_TABLE = ("title", "pages", "images")
+
+
+@bp.get("/records/<path:code>")
+def record(code: str) -> str:
+    web = state()
+    found = web.backend.get(code)  # RecordNotFound also for a record that is not 开放
+    data = found.to_dict()
+    fields = []
+    for name, label in FIELD_LABELS.items():
+        value = data.get(name)
+        if name in _NOT_IN_TABLE or value in (None, "", [], ()):
+            continue
+        shown = "；".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        fields.append((label, shown))
+    similar = (web.backend.similar(found.archival_code, k=5)
+               if web.backend.has(Capability.VECTORS) else [])
+    trail = crumbs(web.backend, web.settings, web.backend.path_of(found).nodes())
+    return render_template("record.html", record=found, fields=fields, similar=similar,
+                           crumbs=trail, node_path=node_path)

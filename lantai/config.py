@@ -98,6 +98,9 @@ class ServerSettings:
     host: str = _setting("127.0.0.1", "address to listen on")
     port: int = _setting(5000, "port to listen on")
     threads: int = _setting(8, "WSGI worker threads")
+    public_url: str = _setting(
+        "", "public address of the site (https://…), used in citations; empty: the address "
+        "the visitor used")
 
 
 @dataclass(frozen=True)

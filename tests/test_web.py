@@ -295,9 +295,16 @@ def test_security_headers(client: FlaskClient, url: str) -> None:
 
 
 def test_no_inline_script_or_style(client: FlaskClient) -> None:
-    html = client.get("/search?q=杨靖宇").get_data(as_text=True)
-    assert "<script" not in html and "style=" not in html and "<style" not in html
-    assert "http://" not in html and "https://" not in html
+    import re
+
+    for url in ("/search?q=杨靖宇", "/records/" + quote("J001-WS·1939-Y-0001") + "?q=杨靖宇"):
+        html = client.get(url).get_data(as_text=True)
+        scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)
+        # scripts only from the app's own static folder, never inline
+        assert scripts == [""] and '<script src="/static/lantai.js" defer>' in html
+        assert "style=" not in html and "<style" not in html
+        assert "http://" not in html.replace("http://localhost/records/", "")
+        assert "https://" not in html
 
 
 def test_english_switch_is_remembered(client: FlaskClient) -> None:
@@ -341,3 +348,27 @@ def test_every_link_from_the_fonds_page_answers(client: FlaskClient) -> None:
         todo += [u.replace("&amp;", "&") for u in
                  re.findall(r'href="(/(?:browse|records)/[^"]*)"', html)]
     assert sum(u.startswith("/records/") for u in seen) >= 10
+
+
+def test_search_in_a_record_marks_and_counts_the_hits(client: FlaskClient) -> None:
+    code = quote("J001-WS·1939-Y-0001")
+    html = client.get(f"/records/{code}?q=杨靖宇 东北抗日联军").get_data(as_text=True)
+    # simplified query, traditional text: the original characters are marked
+    assert "<mark>楊靖宇</mark>" in html and "<mark>東北抗日聯軍</mark>" in html
+    assert "共 2 处命中" in html and 'href="#p1"' in html
+    html = client.get(f"/records/{code}?q=公私合营").get_data(as_text=True)
+    assert "本档案全文中没有“公私合营”。" in html and "<mark>" not in html
+    html = client.get(f"/records/{code}?q=<b>x</b>").get_data(as_text=True)
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert client.get(f"/records/{code}?q=" + "字" * 1001).status_code == 400
+
+
+def test_record_citation(client: FlaskClient) -> None:
+    code = "J001-WS·1939-Y-0001"
+    html = client.get("/records/" + quote(code)).get_data(as_text=True)
+    url = "http://localhost/records/" + quote(code)
+    assert f"档号 {code}，{url}（" in html
+    assert "本馆藏" in html and "《東北抗日聯軍楊靖宇部作戰報告》" in html
+    assert 'data-copy="cite-zh"' in html
+    english = client.get("/records/" + quote(code) + "?lang=en").get_data(as_text=True)
+    assert 'data-copy="cite-en"' in english and f"{code}. {url} (accessed" in english

@@ -141,3 +141,23 @@ def _page(offset: int, page_starts: Sequence[int]) -> int | None:
         if start <= offset:
             page = i + 1
     return page
+
+
+@dataclass(frozen=True)
+class PageHits:
+    """One page of a record's text with the hits of a query marked."""
+
+    page: int  # 1-based
+    text: Snippet  # the whole page, hits marked
+    hits: int
+
+
+def hits_in_pages(pages: Sequence[str], terms: Sequence[str], analyzer: Analyzer
+                  ) -> tuple[PageHits, ...]:
+    """Every page with the hits of ``terms`` marked and counted ("search in this record")."""
+    out = []
+    for number, text in enumerate(pages, start=1):
+        spans = find_hits(text, terms, analyzer)
+        out.append(PageHits(number, Snippet(_segments(text, 0, len(text), spans), 0, len(text),
+                                            number), len(spans)))
+    return tuple(out)

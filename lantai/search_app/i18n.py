@@ -39,6 +39,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "api": ("接口", "API"),
     "sort": ("排序", "Sort"),
+    "search_in_record": ("在本档案中检索", "Search in this record"),
+    "hits_in_record": ("共 {n} 处命中：", "{n} hits:"),
+    "no_hits_in_record": ("本档案全文中没有“{q}”。", "“{q}” does not occur in this record's text."),
+    "hits_on_page": ("第 {page} 页（{n}）", "page {page} ({n})"),
+    "cite": ("引用", "Cite"),
+    "copy": ("复制", "Copy"),
+    "print": ("打印", "Print"),
 }
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request, url_for
 
+from lantai.catalog.citation import cite
 from lantai.catalog.model import FIELD_LABELS
+from lantai.errors import BadQueryError
 from lantai.search.backends.base import Capability
+from lantai.search.highlight import highlight_all, hits_in_pages
+from lantai.search.query import parse_query
 from lantai.search_app import state
 from lantai.search_app.links import node_path
 from lantai.search_app.views_common import crumbs
@@ -31,5 +35,20 @@ def record(code: str) -> str:
     similar = (web.backend.similar(found.archival_code, k=5)
                if web.backend.has(Capability.VECTORS) else [])
     trail = crumbs(web.backend, web.settings, web.backend.path_of(found).nodes())
-    return render_template("record.html", record=found, fields=fields, similar=similar,
-                           crumbs=trail, node_path=node_path)
+    # search in this record: the query's hits marked on every page, counted per page
+    query = request.args.get("q", "").strip()
+    if len(query) > 1000:
+        raise BadQueryError("the query is longer than 1000 characters", "q")
+    terms = parse_query(query, web.backend.analyzer).highlight if query else ()
+    pages = hits_in_pages(found.pages, terms, web.backend.analyzer)
+    path = url_for("records.record", code=found.archival_code)
+    base = web.settings.server.public_url.rstrip("/")
+    citation = cite(found, archive_name=web.settings.archive.name,
+                    url=(base + path) if base else url_for("records.record",
+                                                           code=found.archival_code,
+                                                           _external=True))
+    return render_template(
+        "record.html", record=found, fields=fields, similar=similar, crumbs=trail,
+        node_path=node_path, query=query, title=highlight_all(found.title, terms,
+                                                              web.backend.analyzer),
+        pages=pages, hits=sum(p.hits for p in pages), citation=citation)

@@ -366,9 +366,19 @@ def test_search_in_a_record_marks_and_counts_the_hits(client: FlaskClient) -> No
 def test_record_citation(client: FlaskClient) -> None:
     code = "J001-WS·1939-Y-0001"
     html = client.get("/records/" + quote(code)).get_data(as_text=True)
-    url = "http://localhost/records/" + quote(code)
+    url = "http://localhost/records/" + code  # readable: the 档号's own characters
     assert f"档号 {code}，{url}（" in html
     assert "本馆藏" in html and "《東北抗日聯軍楊靖宇部作戰報告》" in html
     assert 'data-copy="cite-zh"' in html
     english = client.get("/records/" + quote(code) + "?lang=en").get_data(as_text=True)
     assert 'data-copy="cite-en"' in english and f"{code}. {url} (accessed" in english
+
+
+def test_citation_urls_read_as_the_code_unless_ambiguous() -> None:
+    from lantai.search_app.records import _readable
+
+    assert _readable("https://a.example/records/X001-WS%C2%B71991-D10-0001") == \
+        "https://a.example/records/X001-WS·1991-D10-0001"
+    for encoded in ("https://a.example/records/A%201-2", "https://a.example/records/A%232",
+                    "https://a.example/records/A%252"):
+        assert _readable(encoded) == encoded

@@ -43,12 +43,21 @@ def record(code: str) -> str:
     pages = hits_in_pages(found.pages, terms, web.backend.analyzer)
     path = url_for("records.record", code=found.archival_code)
     base = web.settings.server.public_url.rstrip("/")
-    citation = cite(found, archive_name=web.settings.archive.name,
-                    url=(base + path) if base else url_for("records.record",
-                                                           code=found.archival_code,
-                                                           _external=True))
+    url = (base + path) if base else url_for("records.record", code=found.archival_code,
+                                             _external=True)
+    citation = cite(found, archive_name=web.settings.archive.name, url=_readable(url))
     return render_template(
         "record.html", record=found, fields=fields, similar=similar, crumbs=trail,
         node_path=node_path, query=query, title=highlight_all(found.title, terms,
                                                               web.backend.analyzer),
         pages=pages, hits=sum(p.hits for p in pages), citation=citation)
+
+
+def _readable(url: str) -> str:
+    """The URL as people read it (档号 with its own characters, an IRI), unless decoding
+    would make it ambiguous (a space, #, ? or % in the 档号)."""
+    from urllib.parse import unquote
+
+    decoded = unquote(url)
+    return url if any(ch in decoded[len(url.split("/records/")[0]):] for ch in " #?%") \
+        else decoded

@@ -382,3 +382,21 @@ def test_citation_urls_read_as_the_code_unless_ambiguous() -> None:
     for encoded in ("https://a.example/records/A%201-2", "https://a.example/records/A%232",
                     "https://a.example/records/A%252"):
         assert _readable(encoded) == encoded
+
+
+def test_date_range_sort_and_decade_histogram(client: FlaskClient) -> None:
+    html = client.get("/search?q=&from=民国二十八年&to=1939").get_data(as_text=True)
+    assert "共 3 条结果" in html  # the three public records dated 1939
+    assert 'name="from" value="民国二十八年"' in html
+    assert "起: 民国二十八年" in html and "止: 1939" in html  # chips with remove links
+    html = client.get("/search?q=").get_data(as_text=True)
+    decades = re.findall(r'decade=(\d+)"', html)
+    assert decades == sorted(decades) and len(decades) >= 2  # histogram in time order
+    assert '<meter min="0"' in html
+    assert 'sort=date"' in html and 'sort=-date"' in html
+    newest = client.get("/search?q=&sort=-date").get_data(as_text=True)
+    assert "<strong>日期（晚→早）</strong>" in newest
+    # other parameters survive the date form
+    html = client.get("/search?q=救济&fonds=J001").get_data(as_text=True)
+    assert '<input type="hidden" name="q" value="救济">' in html
+    assert '<input type="hidden" name="fonds" value="J001">' in html

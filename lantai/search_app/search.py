@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from flask import Blueprint, render_template, request, url_for
 
-from lantai.search.facets import FACETS
+from lantai.search.backends.base import SortOrder
+from lantai.search.facets import DEFAULT_FACETS, FACETS
 from lantai.search.request import parse_search_params
 from lantai.search_app import state
 from lantai.search_app.links import with_args
 
 bp = Blueprint("search", __name__)
+
+#: Facets of the search page: the defaults (全宗, 年代 as a histogram, 门类, 责任者) and 主题词.
+PAGE_FACETS = (*DEFAULT_FACETS, "subject")
 
 
 @bp.get("/")
@@ -23,6 +28,8 @@ def home() -> str:
 def search() -> str:
     web = state()
     search_request = parse_search_params(request.args, web.settings.search, public=True)
+    if "facets" not in request.args:  # the page shows 主题词 as well
+        search_request = dataclasses.replace(search_request, facets=PAGE_FACETS)
     result = web.backend.search(search_request)
     base = url_for("search.search")
     pages = min(math.ceil(result.total / result.size), web.settings.search.max_page)
@@ -36,6 +43,17 @@ def search() -> str:
     active = [(name, value, web.backend.facet_label(name, value),
                with_args(base, request.args, remove=[(name, value)], replace={"page": None}))
               for name in FACETS for value in request.args.getlist(name)]
+    dates = [(name, request.args[name],
+              with_args(base, request.args, replace={name: None, "page": None}))
+             for name in ("from", "to") if request.args.get(name)]
+    sorts = [(order.value, with_args(base, request.args, replace={
+        "sort": None if order is SortOrder.RELEVANCE else order.value, "page": None}))
+        for order in (SortOrder.RELEVANCE, SortOrder.DATE, SortOrder.DATE_DESC)]
+    decades = sorted(result.facets.get("decade", ()), key=lambda v: v.value)
+    kept = [(k, v) for k, v in request.args.items(multi=True)
+            if k not in ("from", "to", "page")]
     return render_template("search.html", result=result, query=search_request.query,
                            pages=pages, page_url=page_url, facet_url=facet_url,
-                           facet_specs=FACETS, active=active)
+                           facet_specs=FACETS, active=active, dates=dates, sorts=sorts,
+                           sort=search_request.sort.value, decades=decades,
+                           decade_max=max((v.count for v in decades), default=0), kept=kept)

@@ -400,3 +400,22 @@ def test_date_range_sort_and_decade_histogram(client: FlaskClient) -> None:
     html = client.get("/search?q=救济&fonds=J001").get_data(as_text=True)
     assert '<input type="hidden" name="q" value="救济">' in html
     assert '<input type="hidden" name="fonds" value="J001">' in html
+
+
+def test_nothing_found_explains_that_both_scripts_were_searched(client: FlaskClient) -> None:
+    html = client.get("/search?q=" + quote('"不存在的檔案標題"')).get_data(as_text=True)
+    assert "没有找到档案" in html
+    assert "「&#34;不存在的档案标题&#34;」与「&#34;不存在的檔案標題&#34;」" in html
+
+
+def test_an_archive_with_nothing_open_has_an_empty_fonds_page(
+        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    backend = EmbeddedBackend(settings)
+    backend.upsert([Record("Q1-001-001-1", "未开放", open_status=OpenStatus.CONTROLLED)])
+    client = create_app(settings, backend).test_client()
+    response = client.get("/fonds")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "目前还没有开放的档案" in html and "Q1" not in html
+    assert client.get("/browse/local/Q1").status_code == 404

@@ -6,6 +6,9 @@ import math
 
 from flask import Blueprint, render_template, request, url_for
 
+from lantai.catalog.hierarchy import Level
+from lantai.errors import NodeNotFound
+from lantai.search.backends.base import BrowsePage
 from lantai.search_app import state
 from lantai.search_app.links import node_path, with_args
 from lantai.search_app.views_common import browse_paging, crumbs, split_path
@@ -15,7 +18,16 @@ bp = Blueprint("browse", __name__)
 
 @bp.get("/fonds")
 def fonds() -> str:
-    return _render((state().settings.archive.code,))
+    web = state()
+    archive = (web.settings.archive.code,)
+    try:
+        return _render(archive)
+    except NodeNotFound:  # nothing public yet: an empty list, not an error
+        empty = BrowsePage(path=archive, level=Level.ARCHIVE, label=web.settings.archive.name,
+                           count=0, children=(), records=(), records_total=0, page=1, size=1)
+        return render_template("browse.html", node=empty, pages=1, page_url=lambda n: "",
+                               crumbs=crumbs(web.backend, web.settings, ()),
+                               node_path=node_path)
 
 
 @bp.get("/browse", defaults={"path": ""})

@@ -39,6 +39,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "api": ("接口", "API"),
     "sort": ("排序", "Sort"),
+    "no_results_hint": ("简体和繁体已自动互查（「{s}」与「{t}」都检索过了）。"
+                        "可以减少检索词、去掉引号，或改用时人用语再试。",
+                        "Simplified and traditional forms are searched together (“{s}” and "
+                        "“{t}” were both tried). Try fewer words, no quotes, or the words of the "
+                        "period."),
+    "empty_archive": ("目前还没有开放的档案。", "No records are open yet."),
     "date_range": ("日期范围", "Date range"),
     "date_from": ("起", "From"),
     "date_to": ("止", "To"),

@@ -12,6 +12,7 @@ from lantai.search.facets import DEFAULT_FACETS, FACETS
 from lantai.search.request import parse_search_params
 from lantai.search_app import state
 from lantai.search_app.links import with_args
+from lantai.text.scripts import both_scripts
 
 bp = Blueprint("search", __name__)
 
@@ -50,10 +51,13 @@ def search() -> str:
         "sort": None if order is SortOrder.RELEVANCE else order.value, "page": None}))
         for order in (SortOrder.RELEVANCE, SortOrder.DATE, SortOrder.DATE_DESC)]
     decades = sorted(result.facets.get("decade", ()), key=lambda v: v.value)
+    scripts = both_scripts(search_request.query) if not result.total and \
+        search_request.query else None
     kept = [(k, v) for k, v in request.args.items(multi=True)
             if k not in ("from", "to", "page")]
     return render_template("search.html", result=result, query=search_request.query,
                            pages=pages, page_url=page_url, facet_url=facet_url,
                            facet_specs=FACETS, active=active, dates=dates, sorts=sorts,
                            sort=search_request.sort.value, decades=decades,
-                           decade_max=max((v.count for v in decades), default=0), kept=kept)
+                           decade_max=max((v.count for v in decades), default=0), kept=kept,
+                           scripts=scripts)

@@ -419,3 +419,18 @@ def test_an_archive_with_nothing_open_has_an_empty_fonds_page(
     html = response.get_data(as_text=True)
     assert "目前还没有开放的档案" in html and "Q1" not in html
     assert client.get("/browse/local/Q1").status_code == 404
+
+
+def test_a_hit_found_in_catalog_fields_shows_which(tmp_path: Path,
+                                                  make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    backend = EmbeddedBackend(settings)
+    backend.upsert([record("P1-001-001-1", "会议记录", persons=("楊靖宇", "赵一曼"),
+                           subjects=("抗日",))])
+    client = create_app(settings, backend).test_client()
+    html = client.get("/search?q=杨靖宇").get_data(as_text=True)
+    assert "人名</span> <mark>楊靖宇</mark>；赵一曼" in html
+    data = client.get("/api/v1/search?q=杨靖宇").get_json()
+    assert data["hits"][0]["fields"] == [{
+        "field": "persons", "text": "楊靖宇；赵一曼", "html": "<mark>楊靖宇</mark>；赵一曼",
+        "page": None, "start": 0, "end": 7}]

@@ -28,7 +28,8 @@ def snippet_to_dict(snippet: Snippet) -> dict[str, Any]:
 def hit_to_dict(hit: Hit) -> dict[str, Any]:
     return {"record": record_summary(hit.record), "score": round(hit.score, 6),
             "title_html": hit.title.html(), "partial": hit.partial,
-            "snippets": [snippet_to_dict(s) for s in hit.snippets]}
+            "snippets": [snippet_to_dict(s) for s in hit.snippets],
+            "fields": [{"field": name, **snippet_to_dict(s)} for name, s in hit.fields]}
 
 
 def result_to_dict(result: SearchResult) -> dict[str, Any]:

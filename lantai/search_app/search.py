@@ -7,6 +7,7 @@ import math
 
 from flask import Blueprint, render_template, request, url_for
 
+from lantai.catalog.model import FIELD_LABELS
 from lantai.search.backends.base import SortOrder
 from lantai.search.facets import DEFAULT_FACETS, FACETS
 from lantai.search.request import parse_search_params
@@ -60,4 +61,4 @@ def search() -> str:
                            facet_specs=FACETS, active=active, dates=dates, sorts=sorts,
                            sort=search_request.sort.value, decades=decades,
                            decade_max=max((v.count for v in decades), default=0), kept=kept,
-                           scripts=scripts)
+                           scripts=scripts, field_labels=FIELD_LABELS)

@@ -97,6 +97,9 @@ class Hit:
     title: Snippet
     snippets: tuple[Snippet, ...] = ()
     partial: bool = False  # matches only some of the query's terms
+    #: Catalog fields (责任者, 主题词, 人名, 文号, 附注) in which the query's words occur, marked
+    #: (field name, snippet): why a record whose title and text lack them was found.
+    fields: tuple[tuple[str, Snippet], ...] = ()
 
     @property
     def record_id(self) -> str:
@@ -614,11 +617,17 @@ class SearchBackend(ABC):
         terms = plan.highlight
         title = highlight_all(record.title, terms, self.analyzer)
         snippets: tuple[Snippet, ...] = ()
+        fields: list[tuple[str, Snippet]] = []
         if request.snippets:
             snippets = best_snippets(record.text, terms, self.analyzer,
                                      length=self.settings.search.snippet_chars,
                                      page_starts=record.page_offsets())
-        return Hit(record=record, score=score, title=title, snippets=snippets, partial=partial)
+            for name, value in _matchable_fields(record):
+                marked = highlight_all(value, terms, self.analyzer) if value else None
+                if marked is not None and any(hit for _, hit in marked.segments):
+                    fields.append((name, marked))
+        return Hit(record=record, score=score, title=title, snippets=snippets, partial=partial,
+                   fields=tuple(fields))
 
     def _facet_label(self, name: str, value: str) -> str:
         return self.facet_label(name, value)
@@ -670,6 +679,13 @@ class SearchBackend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _matchable_fields(record: Record) -> tuple[tuple[str, str], ...]:
+    """Catalog fields searched besides title and text, as (field name, text)."""
+    return (("creator", record.creator), ("subjects", "；".join(record.subjects)),
+            ("persons", "；".join(record.persons)), ("doc_number", record.doc_number),
+            ("notes", record.notes))
 
 
 def _path_filters(nodes: tuple[str, ...]) -> Filters:

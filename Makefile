@@ -27,16 +27,21 @@ demo: setup
 
 # The whole suite CI runs: fast tests plus the real-model, OCR and Elasticsearch tests
 # (a throwaway Elasticsearch is fetched from Maven Central and started on loopback; those
-# tests skip with a message where Maven is missing). Only `slow` and `browser` stay opt-in.
+# tests skip with a message where Maven is missing) and the browser tests (Debian chromium
+# through Playwright, axe-core fetched with npm; they skip with a message where either is
+# missing). Only `slow` stays opt-in.
 test: setup
 	PYTHON=$(abspath $(BIN))/python bash tools/es/fetch.sh --if-possible
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	PYTHON=$(abspath $(BIN))/python bash tools/web/fetch_assets.sh --if-possible
+	$(BIN)/python -m pytest -m "not slow"
 
 test-fast: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check lantai tests bench
+	$(BIN)/ruff check lantai tests bench testkit tools
+	$(BIN)/mypy lantai/text lantai/catalog lantai/indexing lantai/search lantai/search_app \
+		lantai/errors.py lantai/config.py lantai/cli.py
 
 bench: setup
 	$(BIN)/python bench/keyword/run.py

@@ -21,7 +21,8 @@ def test_citation_in_chinese_and_english() -> None:
                     "J017-001-002-003. https://archive.example/records/x (accessed 2026-12-04).")
     bare = cite(Record("A-1", "无责任者", year=1950), archive_name="馆", url="u",
                 accessed=datetime.date(2026, 1, 2))
-    assert bare.zh.startswith("《无责任者》，1950，馆藏") and bare.en.startswith("“无责任者”, 1950.")
+    assert bare.zh.startswith("《无责任者》，1950，馆藏")
+    assert bare.en.startswith("“无责任者”, 1950.")
 
 
 def test_hits_are_marked_and_counted_per_page() -> None:

@@ -45,6 +45,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "“{t}” were both tried). Try fewer words, no quotes, or the words of the "
                         "period."),
     "empty_archive": ("目前还没有开放的档案。", "No records are open yet."),
+    "nav_site": ("站点导航", "Site"),
+    "nav_crumbs": ("所在层级", "Location in the archive"),
+    "nav_pages": ("分页", "Pages"),
+    "search_results": ("检索结果", "Search results"),
     "date_range": ("日期范围", "Date range"),
     "date_from": ("起", "From"),
     "date_to": ("止", "To"),

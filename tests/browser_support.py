@@ -1,0 +1,198 @@
+"""What the browser tests need besides the tests: the browser and page fixtures, a live server
+over a small embedded index, axe-core and screenshots.
+
+The browser is Debian's ``chromium`` driven by Playwright for Python (``lantai[dev]``); Playwright's
+own browser downloads are not used. Everything skips, saying why, when either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lantai.catalog.model import OpenStatus, Record
+from lantai.config import Settings, load_settings
+from lantai.search.backends.embedded import EmbeddedBackend
+from lantai.search_app import create_app
+from tests.conftest import record
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "test-artifacts" / "browser"
+AXE_LOCK = ROOT / "tools" / "web" / "axe-core.lock"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+MARKUP_CODE = "J300-001-001-0001"
+MARKUP_TITLE = "<b>粗体</b><script>alert(1)</script>防汛报告"
+HIDDEN_CODE = "X001-WS·1985-Y-0099"
+
+
+def browser_records() -> list[Record]:
+    """A few fonds, dates in several decades, a title made of markup and records not open."""
+    return [
+        record("J001-WS·1939-Y-0001", "東北抗日聯軍楊靖宇部作戰報告",
+               "民國二十八年四月，楊靖宇率東北抗日聯軍第一路軍於濛江\n一帶與日軍作戰，斃敵甚衆。",
+               fonds="J001", fonds_name="安澜市政府", category="文书", year=1939,
+               date_text="民国二十八年四月", date_start=19390401, date_end=19390430,
+               creator="東北抗日聯軍第一路軍", retention="永久"),
+        record("J001-WS·1939-Y-0002", "关于救济难民的报告",
+               "本会收容难民三百余人，米价上涨，请拨款救济。", fonds="J001",
+               fonds_name="安澜市政府", category="文书", year=1939, date_text="1939-05-12",
+               date_start=19390512, date_end=19390512, creator="难民救济委员会",
+               retention="长期"),
+        record("J017-001-002-003", "敵機轟炸市區損失調查表",
+               "四月廿三日敵機九架轟炸市區，炸毀民房四十餘間。", fonds="J017", category="文书",
+               year=1939, date_text="19390423", date_start=19390423, date_end=19390423,
+               creator="防空司令部", retention="永久"),
+        record("X001-WS·1952-Y-0010", "抗美援朝捐献飞机大炮的通知",
+               "各单位要积极响应号召，开展捐献飞机大炮运动，纪念杨靖宇将军。", fonds="X001",
+               category="文书", year=1952, date_text="1952年6月1日", date_start=19520601,
+               date_end=19520601, creator="中共安澜市委", retention="永久"),
+        record("X012-WS·1956-D30-0003", "关于公私合营工作的总结",
+               "全市私营工商业实行全行业公私合营，杨靖宇路商店全部合营。", fonds="X012",
+               category="文书", year=1956, date_text="1956", date_start=19560101,
+               date_end=19561231, creator="安澜市计划委员会", retention="定期30年"),
+        record("X020-WS·1978-Y-0002", "恢复高考招生工作的意见", "恢复高考 招生 工作",
+               fonds="X020", category="文书", year=1978, creator="安澜市教育局",
+               retention="永久"),
+        record(MARKUP_CODE, MARKUP_TITLE, "防汛 <i>堤坝</i> & 抢险 <script>alert(2)</script>",
+               fonds="J300", year=1998, creator="<i>防汛指挥部</i>", retention="永久"),
+        # not public: the site must answer as if they did not exist
+        record(HIDDEN_CODE, "杨靖宇纪念馆扩建绝密方案", "机密内容：杨靖宇纪念馆扩建。",
+               fonds="X099", year=1985, creator="秘密机关", open_status=OpenStatus.CONTROLLED,
+               classification="机密"),
+        record("X001-WS·1990-Y-0100", "未审核的杨靖宇资料", "杨靖宇 未审核 文本", fonds="X099",
+               year=1990, open_status=OpenStatus.UNREVIEWED),
+    ]
+
+
+def serve(data_dir: Path) -> Iterator[str]:
+    """The web app over a fresh embedded index in ``data_dir``, served on an ephemeral loopback
+    port in a background thread until the generator is closed; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    settings: Settings = load_settings(environ={}, overrides={"data_dir": data_dir})
+    backend = EmbeddedBackend(settings)
+    report = backend.upsert(browser_records())
+    assert not report.failed, report
+    server = make_server("127.0.0.1", 0, create_app(settings, backend), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="lantai-browser-tests",
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        backend.close()
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (``LANTAI_CHROMIUM`` overrides), or None."""
+    wanted = os.environ.get("LANTAI_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).is_file() else None
+    return shutil.which("chromium") or next(
+        (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()),
+        None)
+
+
+def launch() -> Iterator[Any]:
+    """A headless chromium driven by Playwright, closed with the generator; skips the test
+    when Playwright or chromium is missing or does not start."""
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        pytest.skip("Playwright for Python is not installed: pip install -e '.[dev]'")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium; or set "
+                    "LANTAI_CHROMIUM to a Chromium binary)")
+    args = ["--no-sandbox"] if hasattr(os, "getuid") and os.getuid() == 0 else []
+    with sync_playwright() as playwright:
+        try:
+            instance = playwright.chromium.launch(executable_path=executable, headless=True,
+                                                  args=args)
+        except Error as exc:
+            pytest.skip(f"chromium at {executable} did not start under Playwright: {exc}")
+        yield instance
+        instance.close()
+
+
+@dataclass
+class Tab:
+    """A page at one viewport, with what it saw that a test must never see."""
+
+    page: Any
+    base: str
+    viewport: str
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def screenshot(self, kind: str) -> Path:
+        """Save the whole page as test-artifacts/browser/<kind>-<viewport>.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{kind}-{self.viewport}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def open_tab(browser: Any, base: str, viewport: str, **context_options: Any) -> Iterator[Tab]:
+    """A fresh context (no cookies carried over) and page at ``viewport``; fails the test
+    if the page opened a dialog or threw a script error."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
+                                  **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    tab = Tab(page=page, base=base, viewport=viewport)
+
+    def on_dialog(dialog: Any) -> None:
+        tab.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not tab.dialogs, f"the page opened dialogs (a script ran): {tab.dialogs}"
+    assert not tab.errors, f"script errors on the page: {tab.errors}"
+
+
+# -- axe-core ---------------------------------------------------------------------------------
+def axe_script() -> Path:
+    """axe.min.js as tools/web/fetch_assets.sh unpacks it; skips the test when absent."""
+    lock = AXE_LOCK.read_text(encoding="utf-8")
+    version = re.search(r"^version=(\S+)", lock, re.MULTILINE)
+    assert version, AXE_LOCK
+    cache = Path(os.environ.get("LANTAI_WEB_ASSETS") or Path.home() / ".cache/lantai/web")
+    path = cache / f"axe-core-{version.group(1)}" / "axe.min.js"
+    if not path.is_file():
+        pytest.skip(f"axe-core {version.group(1)} is not at {path}: run "
+                    "bash tools/web/fetch_assets.sh (needs npm and the npm registry)")
+    return path
+
+
+#: Impacts that fail a page.
+BLOCKING = ("serious", "critical")
+
+
+def axe_violations(tab: Tab, script: Path) -> list[str]:
+    """Run axe-core on the loaded page; one line per serious or critical violation and
+    element: ``rule-id (impact) at selector``."""
+    tab.page.add_script_tag(path=str(script))
+    result = tab.page.evaluate("async () => await axe.run(document, "
+                               "{resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}) at {' '.join(map(str, node['target']))}"
+            for v in result["violations"] if v["impact"] in BLOCKING for node in v["nodes"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from lantai.catalog.hierarchy import LEVEL_LABELS, Level
+from lantai.catalog.hierarchy import Level
 from lantai.config import Settings
 from lantai.errors import BadQueryError
 from lantai.search.backends.base import SearchBackend
@@ -35,23 +35,6 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(path.strip("/").split("/")) if path.strip("/") else ()
 
 
-def node_label(backend: SearchBackend, settings: Settings, level: Level, value: str) -> str:
-    """How a node is named in breadcrumbs (as the backend names browse children)."""
-    if level == Level.ARCHIVE:
-        return (settings.archive.name if value == settings.archive.code
-                else backend.facet_label("archive", value))
-    if level == Level.FONDS:
-        name = backend.facet_label("fonds", value)
-        return value if name == value else f"{value} {name}"
-    if level == Level.SERIES and "·" in value:
-        parts = value.split("·")
-        parts[0] = backend.facet_label("category", parts[0])
-        if len(parts) > 2:
-            parts[-1] = backend.facet_label("retention", parts[-1])
-        return "·".join(parts)
-    return f"{LEVEL_LABELS[level]} {value}"
-
-
 def crumbs(backend: SearchBackend, settings: Settings, nodes: Sequence[str]
            ) -> list[tuple[tuple[str, ...], str]]:
     """(path, label) of every node from the archive down to ``nodes``."""
@@ -60,5 +43,5 @@ def crumbs(backend: SearchBackend, settings: Settings, nodes: Sequence[str]
         if not nodes[depth - 1]:
             break
         out.append((tuple(nodes[:depth]),
-                    node_label(backend, settings, Level(depth), nodes[depth - 1])))
+                    backend.node_label(Level(depth), nodes[depth - 1])))
     return out

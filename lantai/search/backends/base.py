@@ -380,7 +380,7 @@ class SearchBackend(ABC):
             for value, count in self._children(filters, child_level):
                 if value:  # records without this level hang directly under the node
                     children.append(BrowseNode(
-                        (*nodes, value), child_level, self._node_label(child_level, value),
+                        (*nodes, value), child_level, self.node_label(child_level, value),
                         count))
         total = sum(c.count for c in children)
         records: list[Record] = []
@@ -394,12 +394,13 @@ class SearchBackend(ABC):
             total += records_total
         if nodes and total == 0:
             raise NodeNotFound(nodes)
-        label = self._node_label(level, nodes[-1]) if nodes else self.settings.archive.name
+        label = self.node_label(level, nodes[-1]) if nodes else self.settings.archive.name
         return BrowsePage(path=nodes, level=level, label=label, count=total,
                           children=tuple(children), records=tuple(records),
                           records_total=records_total, page=page, size=size)
 
-    def _node_label(self, level: Level, value: str) -> str:
+    def node_label(self, level: Level, value: str) -> str:
+        """How a hierarchy node is named (全宗 with its name, 文书·1939·永久 …)."""
         if level == Level.ARCHIVE:
             if value == self.settings.archive.code:
                 return self.settings.archive.name

@@ -434,3 +434,21 @@ def test_a_hit_found_in_catalog_fields_shows_which(tmp_path: Path,
     assert data["hits"][0]["fields"] == [{
         "field": "persons", "text": "楊靖宇；赵一曼", "html": "<mark>楊靖宇</mark>；赵一曼",
         "page": None, "start": 0, "end": 7}]
+
+
+def test_similar_records_are_shown_only_when_public(
+        make_settings: Callable[..., Settings], sample_records: list[Record]) -> None:
+    from lantai.search.embeddings import create_embedder
+
+    settings = make_settings()
+    backend = EmbeddedBackend(settings, embedder=create_embedder("fake:64"))
+    backend.upsert(sample_records)
+    client = create_app(settings, backend).test_client()
+    html = client.get("/records/" + quote("J001-WS·1939-Y-0002")).get_data(as_text=True)
+    assert "相似档案" in html
+    similar = html[html.index("相似档案"):]
+    shown = re.findall(r'<span class="code">([^<]+)</span>', similar)
+    assert len(shown) == 5 and "J001-WS·1939-Y-0002" not in shown
+    hidden = {r.archival_code for r in sample_records if not r.is_public}
+    assert not set(shown) & hidden
+    assert set(shown) <= {r.archival_code for r in sample_records if r.is_public}

@@ -121,6 +121,8 @@ class Analyzer:
         self._user_dicts = tuple(default_user_dicts() if user_dicts is None else user_dicts)
         self._jieba: object | None = None
         self._table = fold_table()
+        #: character → its normalised form (highlighting maps texts character by character)
+        self._chars: dict[str, str] = {}
 
     @property
     def user_dicts(self) -> tuple[Path, ...]:
@@ -139,13 +141,20 @@ class Analyzer:
 
     def normalize_with_offsets(self, text: str) -> tuple[str, list[int]]:
         """Like :meth:`normalize`, plus the original index of every output character."""
-        out: list[str] = []
-        offsets: list[int] = []
-        for i, ch in enumerate(text):
-            norm = unicodedata.normalize("NFKC", ch).lower().translate(self._table)
-            out.append(norm)
-            offsets.extend([i] * len(norm))
+        cache = self._chars
+        try:
+            out = [cache[ch] for ch in text]
+        except KeyError:  # characters not seen yet (the cache is per analyzer, bounded)
+            if len(cache) > 200_000:
+                cache.clear()
+            for ch in set(text).difference(cache):
+                cache[ch] = unicodedata.normalize("NFKC", ch).lower().translate(self._table)
+            out = [cache[ch] for ch in text]
         joined = "".join(out)
+        if len(joined) == len(text):  # the usual case: one character for one
+            offsets = list(range(len(text)))
+        else:
+            offsets = [i for i, norm in enumerate(out) for _ in range(len(norm))]
         for pattern in (_HYPHEN_JOIN, _JOIN):
             spans = [m.span() for m in pattern.finditer(joined)]
             if not spans:

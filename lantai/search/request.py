@@ -54,37 +54,21 @@ def parse_search_params(params: Mapping[str, Any], search: SearchSettings, *,
     ``params`` may be a plain dict (values: a string or a list of strings) or a multidict
     with ``getlist`` (Flask's ``request.args``). ``public`` is the caller's right, never a
     parameter: staff-only parameters from a public caller are refused."""
-    def raw(name: str) -> list[str]:
-        getlist = getattr(params, "getlist", None)
-        found: Iterable[Any] = getlist(name) if getlist is not None else _as_list(
-            params.get(name))
-        return [str(v) for v in found]
-
     def values(name: str) -> list[str]:
-        out = [v.strip() for item in raw(name) for v in item.split(",") if v.strip()]
-        if len(out) > _MAX_VALUES:
-            raise BadQueryError(f"at most {_MAX_VALUES} values", name)
-        return out
+        return _values(params, name)
 
     def single(name: str) -> str | None:
-        found = raw(name)
-        if len(found) > 1:
-            raise BadQueryError(f"give {name} once", name)
-        return found[0].strip() if found else None
+        return _single(params, name)
 
     if public:
         for name in _STAFF_ONLY:
             if values(name):
                 raise BadQueryError(f"{name} is only for staff", name)
-    query = single("q") or ""
-    if len(query) > _MAX_QUERY:
-        raise BadQueryError(f"the query is longer than {_MAX_QUERY} characters", "q")
+    query = parse_query_text(params)
     mode_text = single("mode")
     mode = None if mode_text in (None, "", "auto") else _enum(SearchMode, mode_text, "mode")
     sort = _enum(SortOrder, single("sort") or SortOrder.RELEVANCE.value, "sort")
-    page = _whole(single("page"), "page", default=1, low=1, high=search.max_page)
-    size = _whole(single("size"), "size", default=search.default_size, low=1,
-                  high=search.max_size)
+    page, size = parse_paging(params, search)
     facets = tuple(values("facets")) or DEFAULT_FACETS
     for name in facets:
         if name not in FACETS or (public and not FACETS[name].public):
@@ -112,6 +96,46 @@ def parse_search_params(params: Mapping[str, Any], search: SearchSettings, *,
         date_from=date_from, date_to=date_to)
     return SearchRequest(query=query, filters=filters, sort=sort, page=page, size=size,
                          facets=facets, mode=mode, public=public)
+
+
+def parse_query_text(params: Mapping[str, Any]) -> str:
+    """The query text ``q`` (given at most once, at most 1,000 characters); "" when absent.
+    Also what "search in this record" reads."""
+    query = _single(params, "q") or ""
+    if len(query) > _MAX_QUERY:
+        raise BadQueryError(f"the query is longer than {_MAX_QUERY} characters", "q")
+    return query
+
+
+def parse_paging(params: Mapping[str, Any], search: SearchSettings, *,
+                 default_size: int | None = None) -> tuple[int, int]:
+    """``page`` and ``size``, within ``search.max_page`` and ``search.max_size``."""
+    page = _whole(_single(params, "page"), "page", default=1, low=1, high=search.max_page)
+    size = _whole(_single(params, "size"), "size", low=1, high=search.max_size,
+                  default=min(default_size or search.default_size, search.max_size))
+    return page, size
+
+
+def _raw(params: Mapping[str, Any], name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)
+    found: Iterable[Any] = getlist(name) if getlist is not None else _as_list(params.get(name))
+    return [str(v) for v in found]
+
+
+def _values(params: Mapping[str, Any], name: str) -> list[str]:
+    """A repeatable parameter: repeated and comma-separated values, at most 50."""
+    out = [v.strip() for item in _raw(params, name) for v in item.split(",") if v.strip()]
+    if len(out) > _MAX_VALUES:
+        raise BadQueryError(f"at most {_MAX_VALUES} values", name)
+    return out
+
+
+def _single(params: Mapping[str, Any], name: str) -> str | None:
+    """A parameter given at most once."""
+    found = _raw(params, name)
+    if len(found) > 1:
+        raise BadQueryError(f"give {name} once", name)
+    return found[0].strip() if found else None
 
 
 def _as_list(value: Any) -> list[Any]:

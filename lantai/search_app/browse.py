@@ -26,7 +26,7 @@ def fonds() -> str:
         empty = BrowsePage(path=archive, level=Level.ARCHIVE, label=web.settings.archive.name,
                            count=0, children=(), records=(), records_total=0, page=1, size=1)
         return render_template("browse.html", node=empty, pages=1, page_url=lambda n: "",
-                               crumbs=crumbs(web.backend, web.settings, ()),
+                               crumbs=crumbs(web.backend, ()),
                                node_path=node_path)
 
 
@@ -47,5 +47,5 @@ def _render(nodes: tuple[str, ...]) -> str:
         return with_args(base, request.args, replace={"page": str(number)})
 
     return render_template("browse.html", node=found, pages=pages, page_url=page_url,
-                           crumbs=crumbs(web.backend, web.settings, found.path),
+                           crumbs=crumbs(web.backend, found.path),
                            node_path=node_path)

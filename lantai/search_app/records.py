@@ -6,10 +6,10 @@ from flask import Blueprint, render_template, request, url_for
 
 from lantai.catalog.citation import cite
 from lantai.catalog.model import FIELD_LABELS
-from lantai.errors import BadQueryError
 from lantai.search.backends.base import Capability
 from lantai.search.highlight import highlight_all, hits_in_pages
 from lantai.search.query import parse_query
+from lantai.search.request import parse_query_text
 from lantai.search_app import state
 from lantai.search_app.links import node_path
 from lantai.search_app.views_common import crumbs
@@ -34,11 +34,9 @@ def record(code: str) -> str:
         fields.append((label, shown))
     similar = (web.backend.similar(found.archival_code, k=5)
                if web.backend.has(Capability.VECTORS) else [])
-    trail = crumbs(web.backend, web.settings, web.backend.path_of(found).nodes())
+    trail = crumbs(web.backend, web.backend.path_of(found).nodes())
     # search in this record: the query's hits marked on every page, counted per page
-    query = request.args.get("q", "").strip()
-    if len(query) > 1000:
-        raise BadQueryError("the query is longer than 1000 characters", "q")
+    query = parse_query_text(request.args)
     terms = parse_query(query, web.backend.analyzer).highlight if query else ()
     pages = hits_in_pages(found.pages, terms, web.backend.analyzer)
     path = url_for("records.record", code=found.archival_code)

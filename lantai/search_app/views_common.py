@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lantai.catalog.hierarchy import Level
 from lantai.config import Settings
-from lantai.errors import BadQueryError
 from lantai.search.backends.base import SearchBackend
+from lantai.search.request import parse_paging
 
 BROWSE_SIZE = 50
 
 
-def whole(args: Mapping[str, str], name: str, default: int, high: int) -> int:
-    """A whole-number parameter between 1 and ``high`` (``BadQueryError`` naming it)."""
-    text = (args.get(name) or "").strip()
-    if not text:
-        return default
-    if not re.fullmatch(r"\d{1,9}", text) or not 1 <= int(text) <= high:
-        raise BadQueryError(f"{name} must be a whole number between 1 and {high}", name)
-    return int(text)
-
-
-def browse_paging(args: Mapping[str, str], settings: Settings) -> tuple[int, int]:
-    page = whole(args, "page", 1, settings.search.max_page)
-    size = whole(args, "size", min(BROWSE_SIZE, settings.search.max_size),
-                 settings.search.max_size)
-    return page, size
+def browse_paging(args: Mapping[str, Any], settings: Settings) -> tuple[int, int]:
+    """``page`` and ``size`` of a browse view (50 files a page unless asked)."""
+    return parse_paging(args, settings.search, default_size=BROWSE_SIZE)
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -35,8 +23,7 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(path.strip("/").split("/")) if path.strip("/") else ()
 
 
-def crumbs(backend: SearchBackend, settings: Settings, nodes: Sequence[str]
-           ) -> list[tuple[tuple[str, ...], str]]:
+def crumbs(backend: SearchBackend, nodes: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
     """(path, label) of every node from the archive down to ``nodes``."""
     out = []
     for depth in range(1, len(nodes) + 1):

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from lantai.config import Settings, known_keys, load_settings
 from lantai.errors import LantaiError, MissingDependency, Unavailable, exit_code
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(func: F) -> F:
-    """Kept for the commands' decorators; errors are mapped by :class:`LantaiGroup`."""
-    return func
 
 
 class LantaiGroup(click.Group):
@@ -89,7 +81,6 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None,
 @click.option("--embeddings/--no-embeddings", default=None,
               help="also compute passage vectors for semantic and hybrid search")
 @click.pass_obj
-@_friendly
 def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file: Path | None,
               strict: bool, rebuild: bool, workers: int | None,
               embeddings: bool | None) -> None:
@@ -131,7 +122,6 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
 @click.option("--to", "date_to", help="latest date")
 @click.option("--staff", is_flag=True, help="include records that are not 开放 (staff use)")
 @click.pass_obj
-@_friendly
 def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, page: str,
                sort: str, mode: str, fonds: tuple[str, ...], category: tuple[str, ...],
                year: tuple[str, ...], date_from: str | None, date_to: str | None,
@@ -181,7 +171,6 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, 
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--staff", is_flag=True, help="count records that are not 开放 too")
 @click.pass_obj
-@_friendly
 def browse_cmd(obj: _Context, path: tuple[str, ...], page: int, size: int, as_json: bool,
                staff: bool) -> None:
     """Browse the hierarchy: PATH is [ARCHIVE [全宗 [目录 [案卷]]]], e.g. local J001."""
@@ -218,7 +207,6 @@ def labels_group() -> None:
 @click.option("--facet", default="fonds", show_default=True,
               help="facet the labels are for (fonds, category, retention, archive …)")
 @click.pass_obj
-@_friendly
 def labels_import_cmd(obj: _Context, file: Path, facet: str) -> None:
     """Import labels from FILE: CSV (全宗号,全宗名称 — any two columns) or TOML."""
     from lantai.indexing.labels import read_labels
@@ -254,7 +242,6 @@ def _require_index(settings: Settings) -> None:
 @click.option("--k", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--to-simplified", is_flag=True, help="convert every query to simplified first")
 @click.pass_obj
-@_friendly
 def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: Path,
              mode: str, k: int, to_simplified: bool) -> None:
     """Index a test corpus in a temporary index, run its queries, print nDCG@10/R@100/MRR@10."""
@@ -287,7 +274,6 @@ def eval_cmd(obj: _Context, corpus: Path, queries: Path, qrels: Path, run_path: 
 @click.option("--records", type=click.IntRange(10, 20000), default=400, show_default=True)
 @click.option("--serve/--no-serve", default=False, help="start the web app afterwards")
 @click.pass_obj
-@_friendly
 def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
     """Generate the sample archive, index it, and show a few searches."""
     from lantai.demo import generate_sample_archive
@@ -323,7 +309,6 @@ def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
 
 @main.command("config")
 @click.pass_obj
-@_friendly
 def config_cmd(obj: _Context) -> None:
     """Show the resolved settings and what each one means."""
     settings = obj.settings().as_dict()
@@ -336,7 +321,6 @@ def config_cmd(obj: _Context) -> None:
 
 @main.command("doctor")
 @click.pass_obj
-@_friendly
 def doctor_cmd(obj: _Context) -> None:
     """Check the installation and the index."""
     from lantai.text.analysis import default_analyzer

@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 demo: setup
+	PYTHON=$(abspath $(BIN))/python bash tools/web/fetch_assets.sh --if-possible
 	$(BIN)/lantai --data-dir lantai-data/demo demo --serve
 
 # The whole suite CI runs: fast tests plus the real-model, OCR and Elasticsearch tests
@@ -40,7 +41,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check lantai tests bench testkit tools
-	$(BIN)/mypy lantai/text lantai/catalog lantai/indexing lantai/search lantai/search_app \
+	$(BIN)/mypy lantai/text lantai/catalog lantai/indexing lantai/search lantai/search_app lantai/iiif \
 		lantai/errors.py lantai/config.py lantai/cli.py
 
 bench: setup

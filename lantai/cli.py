@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from lantai.config import Settings, known_keys, load_settings
-from lantai.errors import LantaiError, MissingDependency, Unavailable, exit_code
+from lantai.errors import BadQueryError, LantaiError, MissingDependency, Unavailable, exit_code
 
 
 class LantaiGroup(click.Group):
@@ -103,6 +103,49 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
         click.echo(f"  failed: {code}: {reason}")
     if outcome.report_path:
         click.echo(f"report: {outcome.report_path}")
+
+
+@main.group("images")
+def images_group() -> None:
+    """Page images for the viewer and IIIF (lantai images build)."""
+
+
+@images_group.command("build")
+@click.option("--ocr", "ocr_dir", type=click.Path(path_type=Path),
+              help="OCR output folder (lantai ocr --out): pages, their scans and line boxes")
+@click.option("--scans", type=click.Path(path_type=Path),
+              help="folder of the scans: where the 图像 column's names are, or where scans "
+                   "the OCR journal names have moved to")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="threads cutting tiles (default: up to 4)")
+@click.pass_obj
+def images_build_cmd(obj: _Context, ocr_dir: Path | None, scans: Path | None,
+                     workers: int | None) -> None:
+    """Cut every indexed record's page scans into IIIF level-0 tiles (resumable)."""
+    from tqdm import tqdm
+
+    from lantai.iiif.build import REPORT_FILE, build_images
+    from lantai.iiif.store import ImageStore
+    from lantai.indexing.service import open_backend
+
+    if ocr_dir is None and scans is None:
+        raise BadQueryError("give --ocr (an OCR output folder), --scans, or both", "--ocr")
+    settings = obj.settings()
+    _require_index(settings)
+    store = ImageStore.in_data_dir(settings.data_dir)
+    with open_backend(settings) as backend:
+        total = backend.count(public=False)
+        with tqdm(total=total, unit="record", disable=not sys.stderr.isatty()) as bar:
+            report = build_images(backend.iter_records(public=False), store, ocr_dir=ocr_dir,
+                                  scans=scans, workers=workers or 0,
+                                  progress=lambda _: bar.update())
+    click.echo(f"{report.records} records with page images: {report.pages_written} pages "
+               f"written, {report.pages_unchanged} unchanged, {len(report.failures)} failed")
+    for failure in report.failures[:15]:
+        click.echo(f"  failed: {failure['record']}: {failure['item']}: {failure['reason']}")
+    if len(report.failures) > 15:
+        click.echo(f"  … {len(report.failures) - 15} more")
+    click.echo(f"report: {store.root / REPORT_FILE}")
 
 
 @main.command("search")
@@ -281,14 +324,26 @@ def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
     from lantai.search.backends.base import SearchRequest
 
     settings = obj.settings()
-    sample = generate_sample_archive(Path(settings.data_dir) / "demo-source", records)
+    source = Path(settings.data_dir) / "demo-source"
+    sample = generate_sample_archive(source, records)
+    scanned = _demo_scans(sample.catalog_csv, sample.text_dir, source / "scans")
     outcome = index_catalog(settings, sample.catalog_csv, text_dir=sample.text_dir,
                             rebuild=True)
     click.echo(f"sample archive: {sample.catalog_csv} ({outcome.index.indexed} records indexed, "
                f"{len(outcome.catalog.warnings)} warnings — see {outcome.report_path})")
     with open_backend(settings) as backend:
         public = backend.count()
-        click.echo(f"{public} of {backend.count(public=False)} records are 开放 (public)\n")
+        click.echo(f"{public} of {backend.count(public=False)} records are 开放 (public)")
+        if scanned:
+            from lantai.iiif.build import build_images
+            from lantai.iiif.store import ImageStore
+
+            built = build_images(backend.iter_records(public=False),
+                                 ImageStore.in_data_dir(settings.data_dir),
+                                 ocr_dir=sample.text_dir)
+            click.echo(f"page images: {built.records} records, {built.pages_written} pages cut "
+                       f"into tiles, {len(built.failures)} failed; e.g. /records/{scanned[0]}")
+        click.echo()
         for query in ("杨靖宇", "救濟難民", "民国二十八年", "抗美援朝 志愿军", "公私合营",
                       "题名:报告 1950..1959"):
             result = backend.search(SearchRequest(query=query, size=3))
@@ -305,6 +360,33 @@ def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
         if serve_cmd is None:
             raise LantaiError("the web front end is not installed in this version")
         ctx.invoke(serve_cmd)
+
+
+def _demo_scans(catalog: Path, text_dir: Path, folder: Path) -> tuple[str, ...]:
+    """Typeset a few demo records as page scans and OCR them; the OCR output (in
+    ``text_dir``) becomes those records' text. Returns their 档号 (none when no CJK font or
+    no OCR engine is installed: the demo then has no page images, and says why)."""
+    from lantai.catalog.model import safe_filename
+    from lantai.demo.scans import make_demo_scans
+
+    try:
+        scans = make_demo_scans(catalog, text_dir, folder)
+        from lantai.ocr.batch import run_batch
+
+        click.echo(f"OCR of {len(scans.manifest)} demo page scans (PP-OCR; cached after the "
+                   "first run) …")
+        report = run_batch([Path(p) for p in scans.manifest], text_dir, manifest=scans.manifest,
+                           progress=sys.stderr.isatty())
+    except (MissingDependency, ImportError) as exc:
+        click.echo(f"no page images in this demo: {exc}")
+        return ()
+    for failure in report.failures:
+        click.echo(f"  OCR failed: {failure.item}: {failure.reason}")
+    done = tuple(code for code in scans.codes
+                 if (text_dir / safe_filename(code)).is_dir())
+    for code in done:  # the OCR text of the scan replaces the typed text
+        (text_dir / f"{safe_filename(code)}.txt").unlink(missing_ok=True)
+    return done
 
 
 @main.command("config")

@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import re
-import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -26,30 +25,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lantai.errors import ConfigError, MissingDependency, require
+from lantai.demo.scans import find_cjk_font
+from lantai.demo.scans import load_font as _font
+from lantai.errors import ConfigError, require
 
 DIRECTIONS = ("horizontal", "vertical")
 SCRIPTS = ("simplified", "traditional")
 CONDITIONS = ("clean", "blur", "noise", "rotation", "jpeg", "low-contrast", "degraded", "worn")
-
-_FONT_DIRS = (
-    Path("/usr/share/fonts"),
-    Path("/usr/local/share/fonts"),
-    Path.home() / ".fonts",
-    Path.home() / ".local/share/fonts",
-    Path("/System/Library/Fonts"),
-    Path("C:/Windows/Fonts"),
-)
-_FONT_NAMES = (
-    "NotoSerifCJK-Regular.ttc",
-    "NotoSansCJK-Regular.ttc",
-    "wqy-zenhei.ttc",
-    "wqy-microhei.ttc",
-    "NotoSansCJKsc-Regular.otf",
-    "simsun.ttc",
-    "msyh.ttc",
-)
-
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -87,50 +69,6 @@ class TestPage:
     def text(self) -> str:
         """Ground truth: lines in reading order joined by newlines."""
         return "\n".join(self.lines)
-
-
-def find_cjk_font() -> Path:
-    """A CJK font file on this system (fontconfig first, then well-known folders)."""
-    try:
-        out = subprocess.run(
-            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-        files = sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
-        for preferred in _FONT_NAMES:
-            for f in files:
-                if f.endswith(preferred):
-                    return Path(f)
-        if files:
-            return Path(files[0])
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for folder in _FONT_DIRS:
-        if folder.is_dir():
-            for name in _FONT_NAMES:
-                hits = list(folder.rglob(name))
-                if hits:
-                    return hits[0]
-    raise MissingDependency(
-        "no CJK font found for test pages: install one (Debian/Ubuntu: apt-get install "
-        "fonts-noto-cjk, or fonts-wqy-zenhei)"
-    )
-
-
-@lru_cache(maxsize=8)
-def _font(path: str, size: int, script: str) -> Any:
-    font_mod: Any = require("PIL.ImageFont", "ocr", "rendering test pages")
-    # Noto CJK .ttc files hold JP/KR/SC/TC/HK faces: pick the one for the script's glyph forms
-    want = "SC" if script == "simplified" else "TC"
-    if path.endswith(".ttc"):
-        for index in range(12):
-            try:
-                font = font_mod.truetype(path, size, index=index)
-            except OSError:
-                break
-            family = font.getname()[0]
-            if family.endswith(f" {want}") and "Mono" not in family:
-                return font
-    return font_mod.truetype(path, size)
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ own browser downloads are not used. Everything skips, saying why, when either is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,10 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 MARKUP_CODE = "J300-001-001-0001"
 MARKUP_TITLE = "<b>粗体</b><script>alert(1)</script>防汛报告"
 HIDDEN_CODE = "X001-WS·1985-Y-0099"
+#: A record with two scanned pages, set in columns read from the right, and their lines.
+IMAGE_CODE = "J017-001-002-003"
+IMAGE_PAGES = (("四月廿三日敵機九架轟炸市區", "炸毀民房四十餘間"),
+               ("市民死傷另表呈報", "敵機去後即行救護"))
 
 
 def browser_records() -> list[Record]:
@@ -47,10 +52,10 @@ def browser_records() -> list[Record]:
                fonds_name="安澜市政府", category="文书", year=1939, date_text="1939-05-12",
                date_start=19390512, date_end=19390512, creator="难民救济委员会",
                retention="长期"),
-        record("J017-001-002-003", "敵機轟炸市區損失調查表",
-               "四月廿三日敵機九架轟炸市區，炸毀民房四十餘間。", fonds="J017", category="文书",
+        record(IMAGE_CODE, "敵機轟炸市區損失調查表", fonds="J017", category="文书",
                year=1939, date_text="19390423", date_start=19390423, date_end=19390423,
-               creator="防空司令部", retention="永久"),
+               creator="防空司令部", retention="永久").with_pages(
+                   tuple("\n".join(lines) for lines in IMAGE_PAGES)),
         record("X001-WS·1952-Y-0010", "抗美援朝捐献飞机大炮的通知",
                "各单位要积极响应号召，开展捐献飞机大炮运动，纪念杨靖宇将军。", fonds="X001",
                category="文书", year=1952, date_text="1952年6月1日", date_start=19520601,
@@ -82,6 +87,7 @@ def serve(data_dir: Path) -> Iterator[str]:
     backend = EmbeddedBackend(settings)
     report = backend.upsert(browser_records())
     assert not report.failed, report
+    _page_images(backend, data_dir)
     server = make_server("127.0.0.1", 0, create_app(settings, backend), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lantai-browser-tests",
                               daemon=True)
@@ -92,6 +98,43 @@ def serve(data_dir: Path) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         backend.close()
+
+
+def _page_images(backend: EmbeddedBackend, data_dir: Path) -> None:
+    """Scans of :data:`IMAGE_CODE` typeset with a system CJK font (the test skips without
+    one), with their line boxes as the OCR would give them, cut into tiles."""
+    from lantai.catalog.model import safe_filename
+    from lantai.demo.scans import find_cjk_font, typeset
+    from lantai.errors import MissingDependency
+    from lantai.iiif.build import build_images
+    from lantai.iiif.store import ImageStore
+    from lantai.ocr.model import OcrBlock, OcrLine, OcrPage
+
+    try:
+        font = find_cjk_font()
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    ocr = data_dir.parent / "ocr"
+    folder = ocr / safe_filename(IMAGE_CODE)
+    folder.mkdir(parents=True)
+    (ocr / "_state").mkdir()
+    journal = []
+    for number, lines in enumerate(IMAGE_PAGES, start=1):
+        page = typeset("\n".join(lines), vertical=True, script="traditional", font_path=font)
+        scan = data_dir.parent / "scans" / f"{number}.png"
+        scan.parent.mkdir(exist_ok=True)
+        page.image.save(scan)
+        width, height = page.image.size
+        ocr_page = OcrPage(scan.name, 1, width, height, 0, "vertical-rl", tuple(
+            OcrLine(text, box, 1.0, k, 0, True) for k, (text, box) in enumerate(page.lines)),
+            (OcrBlock(0, "text", (0, 0, width, height)),), "typeset")
+        (folder / f"{number}.json").write_text(json.dumps(ocr_page.to_dict()), "utf-8")
+        journal.append(json.dumps({"key": str(number), "item": str(scan),
+                                   "record": folder.name, "stem": str(number)}))
+    (ocr / "_state" / "journal.jsonl").write_text("\n".join(journal) + "\n", "utf-8")
+    built = build_images(backend.iter_records(public=False),
+                         ImageStore.in_data_dir(data_dir), ocr_dir=ocr)
+    assert built.failures == [] and built.pages_written == 2, built
 
 
 def chromium_path() -> str | None:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.browser_support import (
     HIDDEN_CODE,
+    IMAGE_CODE,
     MARKUP_CODE,
     VIEWPORTS,
     Tab,
@@ -111,6 +112,59 @@ def test_open_a_record_from_the_results(tab: Tab) -> None:
     tab.screenshot("record")
 
 
+def _polygon_box(page: Any) -> dict[str, float]:
+    return page.evaluate("() => { const r = document.querySelector("
+                         "'.osd .hit-overlay polygon').getBoundingClientRect();"
+                         " return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
+
+
+def test_hits_on_the_page_image_zoom_and_turning_pages(tab: Tab) -> None:
+    page = tab.page
+    search_from_home(tab, "敌机")  # simplified; the scan is traditional
+    page.get_by_role("link", name=re.compile("轟炸市區損失調查表")).click()
+    page.wait_for_url(re.compile(r"/records/.*q="))
+    page.wait_for_function("() => document.getElementById('viewer').dataset.ready === '1'")
+    page.wait_for_function("() => window.lantaiViewer.world.getItemAt(0).getFullyLoaded()")
+    viewer = page.locator(".osd")
+    hits = page.locator(".osd .hit-overlay polygon")
+    assert hits.count() == 1  # 敵機 once on page 1, drawn over the zoomable image
+    canvas = viewer.bounding_box()
+    box = _polygon_box(page)
+    assert box["width"] > 2 and box["height"] > 1.8 * box["width"]  # 敵機: two characters
+    assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+    assert page.get_by_text("图上标出 1 处命中").is_visible()
+    tab.screenshot("record-image")
+    page.get_by_role("button", name="放大").click()
+    page.wait_for_function(
+        f"() => document.querySelector('.osd .hit-overlay polygon').getBoundingClientRect().width"
+        f" > {box['width'] * 1.4}")
+    page.get_by_role("button", name="定位命中").click()
+    page.wait_for_timeout(1500)  # the viewer animates to the hit
+    tab.screenshot("record-image-zoomed")
+    # a book set in columns from the right turns forward to the left
+    turn = page.get_by_role("link", name="← 下一页")
+    assert turn.is_visible()
+    turn.click()
+    page.wait_for_url(re.compile(r"image=2"))
+    assert page.get_by_text("第 2 / 2 页").is_visible()
+    page.wait_for_function("() => document.getElementById('viewer').dataset.ready === '1'")
+    assert page.locator(".osd .hit-overlay polygon").count() == 1
+    page.locator(".osd").focus()
+    page.keyboard.press("ArrowRight")  # back: the previous page lies to the right
+    page.wait_for_url(re.compile(r"image=1"))
+
+
+def test_copy_the_citation(browser: Any, live_server: str) -> None:
+    for tab in open_tab(browser, live_server, "desktop",
+                        permissions=["clipboard-read", "clipboard-write"]):
+        tab.goto("/records/" + quote(IMAGE_CODE))
+        expected = tab.page.locator("#cite-zh").inner_text().strip()
+        assert "档号 " + IMAGE_CODE in expected and "/records/" + IMAGE_CODE in expected
+        tab.page.get_by_role("button", name="复制").click()
+        tab.page.get_by_role("button", name="复制 ✓").wait_for()
+        assert tab.page.evaluate("navigator.clipboard.readText()") == expected
+
+
 def test_switch_to_english_and_back(tab: Tab) -> None:
     page = tab.page
     search_from_home(tab, "杨靖宇")
@@ -173,6 +227,7 @@ PAGES = {
     "search": "/search?q=杨靖宇",
     "search-filtered": "/search?q=&fonds=J001",
     "record": "/records/" + quote("J001-WS·1939-Y-0001"),
+    "record-image": "/records/" + quote(IMAGE_CODE) + "?q=敌机",
     "record-markup": "/records/" + MARKUP_CODE,
     "browse": "/fonds",
     "not-found": "/records/" + quote(HIDDEN_CODE),

@@ -375,7 +375,7 @@ def test_record_citation(client: FlaskClient) -> None:
 
 
 def test_citation_urls_read_as_the_code_unless_ambiguous() -> None:
-    from lantai.search_app.records import _readable
+    from lantai.search_app.links import _readable
 
     assert _readable("https://a.example/records/X001-WS%C2%B71991-D10-0001") == \
         "https://a.example/records/X001-WS·1991-D10-0001"

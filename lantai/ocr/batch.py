@@ -162,7 +162,7 @@ def available_memory() -> int | None:
     except OSError:
         pass
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
         return int(psutil.virtual_memory().available)
     except ImportError:

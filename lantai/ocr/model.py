@@ -150,7 +150,7 @@ class OcrPage:
             direction=data.get("direction", "horizontal"),
             engine=data.get("engine", ""),
             blocks=tuple(
-                OcrBlock(id=int(b["id"]), kind=b["kind"], bbox=tuple(b["bbox"]))  # type: ignore[arg-type]
+                OcrBlock(id=int(b["id"]), kind=b["kind"], bbox=tuple(b["bbox"]))
                 for b in data.get("blocks", [])
             ),
             lines=tuple(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,26 @@ class JournalEntry:
     warning: str | None = None
 
 
+def _parse_journal(raw: str) -> Iterator[JournalEntry]:
+    for line in raw.splitlines():
+        try:
+            data = json.loads(line)
+            yield JournalEntry(
+                data["key"], data["item"], data["record"], data["stem"], data.get("warning")
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by a crash: that page is simply redone
+
+
+def read_journal(out_dir: Path) -> list[JournalEntry]:
+    """Every journalled page of an output folder, oldest first (read only; a page OCRed
+    again appears again, later)."""
+    path = out_dir / STATE_DIR / JOURNAL
+    if not path.is_file():
+        return []
+    return list(_parse_journal(path.read_text(encoding="utf-8")))
+
+
 class OutputStore:
     """Writes pages and keeps the journal that makes reruns skip finished pages."""
 
@@ -73,17 +94,8 @@ class OutputStore:
     def _load(self) -> None:
         if not self.journal_path.exists():
             return
-        with open(self.journal_path, encoding="utf-8") as fh:
-            raw = fh.read()
-        for line in raw.splitlines():
-            try:
-                data = json.loads(line)
-                entry = JournalEntry(
-                    data["key"], data["item"], data["record"], data["stem"], data.get("warning")
-                )
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a crash: that page is simply redone
-            self._done[entry.key] = entry
+        raw = self.journal_path.read_text(encoding="utf-8")
+        self._done.update((entry.key, entry) for entry in _parse_journal(raw))
         if raw and not raw.endswith("\n"):
             # finish a torn line so the next append starts on a line of its own
             with open(self.journal_path, "a", encoding="utf-8") as fh:

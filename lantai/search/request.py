@@ -116,6 +116,11 @@ def parse_paging(params: Mapping[str, Any], search: SearchSettings, *,
     return page, size
 
 
+def parse_page_number(params: Mapping[str, Any], name: str = "page", *, pages: int) -> int:
+    """A 1-based page of a record (its page images), 1 when not given."""
+    return _whole(_single(params, name), name, default=1, low=1, high=max(1, pages))
+
+
 def _raw(params: Mapping[str, Any], name: str) -> list[str]:
     getlist = getattr(params, "getlist", None)
     found: Iterable[Any] = getlist(name) if getlist is not None else _as_list(params.get(name))

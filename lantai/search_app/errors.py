@@ -1,10 +1,10 @@
 """The one place where errors become HTTP answers.
 
 A :class:`~lantai.errors.LantaiError` gets the status from :func:`lantai.errors.http_status`;
-``/api/`` paths answer JSON (``{"error", "parameter"}``), pages an HTML page in Chinese and
-English. No answer ever shows a stack trace or internal detail: a 5xx says only what kind of
-failure it was. A non-open record is a :class:`~lantai.errors.RecordNotFound` raised by the
-backend, so it answers exactly like a missing one.
+``/api/`` and ``/iiif/`` paths answer JSON (``{"error", "parameter"}``), pages an HTML page in
+Chinese and English. No answer ever shows a stack trace or internal detail: a 5xx says only
+what kind of failure it was. A non-open record is a :class:`~lantai.errors.RecordNotFound`
+raised by the backend, so it answers exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _headline(status: int) -> tuple[str, str]:
 
 
 def _answer(status: int, message: str, parameter: str | None = None) -> Response:
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/iiif/")):
         response = jsonify({"error": message, "parameter": parameter})
     else:
         zh, en = _headline(status)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -26,3 +26,35 @@ def node_path(segments: Sequence[str]) -> str:
     """The ``/browse/…`` tail of a node: segments percent-encoded and joined by ``/``."""
     return "/".join(quote(s, safe="") for s in segments)
 
+
+
+def record_url(code: str) -> str:
+    """The record page's citable address: ``server.public_url`` when set, as people read it."""
+    from flask import url_for
+
+    from lantai.search_app import state
+
+    path = url_for("records.record", code=code)
+    base = state().settings.server.public_url.rstrip("/")
+    url = (base + path) if base else url_for("records.record", code=code, _external=True)
+    return _readable(url)
+
+
+def iiif_base(code: str) -> str:
+    """``…/iiif/<档号>``: the absolute prefix of a record's IIIF resources."""
+    from flask import url_for
+
+    from lantai.search_app import state
+
+    base = state().settings.server.public_url.rstrip("/")
+    if base:
+        return base + url_for("iiif.manifest", code=code).removesuffix("/manifest.json")
+    return url_for("iiif.manifest", code=code, _external=True).removesuffix("/manifest.json")
+
+
+def _readable(url: str) -> str:
+    """The URL as people read it (档号 with its own characters, an IRI), unless decoding
+    would make it ambiguous (a space, #, ? or % in the 档号)."""
+    decoded = unquote(url)
+    return url if any(ch in decoded[len(url.split("/records/")[0]):] for ch in " #?%") \
+        else decoded

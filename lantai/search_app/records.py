@@ -6,12 +6,14 @@ from flask import Blueprint, render_template, request, url_for
 
 from lantai.catalog.citation import cite
 from lantai.catalog.model import FIELD_LABELS
+from lantai.iiif.manifest import image_url
+from lantai.iiif.viewer import page_view
 from lantai.search.backends.base import Capability
 from lantai.search.highlight import highlight_all, hits_in_pages
 from lantai.search.query import parse_query
-from lantai.search.request import parse_query_text
-from lantai.search_app import state
-from lantai.search_app.links import node_path
+from lantai.search.request import parse_page_number, parse_query_text
+from lantai.search_app import assets, state
+from lantai.search_app.links import iiif_base, node_path, record_url, with_args
 from lantai.search_app.views_common import crumbs
 
 bp = Blueprint("records", __name__)
@@ -39,23 +41,18 @@ def record(code: str) -> str:
     query = parse_query_text(request.args)
     terms = parse_query(query, web.backend.analyzer).highlight if query else ()
     pages = hits_in_pages(found.pages, terms, web.backend.analyzer)
-    path = url_for("records.record", code=found.archival_code)
-    base = web.settings.server.public_url.rstrip("/")
-    url = (base + path) if base else url_for("records.record", code=found.archival_code,
-                                             _external=True)
-    citation = cite(found, archive_name=web.settings.archive.name, url=_readable(url))
+    stored = web.images.pages(found.archival_code)
+    position = parse_page_number(request.args, "image", pages=len(stored))
+    view = page_view(web.images, found, stored, position, terms, web.backend.analyzer)
+    citation = cite(found, archive_name=web.settings.archive.name,
+                    url=record_url(found.archival_code))
     return render_template(
         "record.html", record=found, fields=fields, similar=similar, crumbs=trail,
         node_path=node_path, query=query, title=highlight_all(found.title, terms,
                                                               web.backend.analyzer),
-        pages=pages, hits=sum(p.hits for p in pages), citation=citation)
-
-
-def _readable(url: str) -> str:
-    """The URL as people read it (档号 with its own characters, an IRI), unless decoding
-    would make it ambiguous (a space, #, ? or % in the 档号)."""
-    from urllib.parse import unquote
-
-    decoded = unquote(url)
-    return url if any(ch in decoded[len(url.split("/records/")[0]):] for ch in " #?%") \
-        else decoded
+        pages=pages, hits=sum(p.hits for p in pages), citation=citation, view=view,
+        iiif_base=iiif_base(found.archival_code) if view else "", image_url=image_url,
+        image_link=lambda n: with_args(url_for("records.record", code=found.archival_code),
+                                       request.args, replace={"image": str(n)}) + "#viewer",
+        viewer_script=(url_for("assets.asset", name=assets.VIEWER.name)
+                       if view is not None and assets.available(assets.VIEWER) else None))

@@ -129,3 +129,70 @@ def test_a_broken_optional_part_says_why(monkeypatch: pytest.MonkeyPatch) -> Non
     result = CliRunner().invoke(cli.main, ["ocr", "scans/", "--out", "x"])
     assert result.exit_code == 9
     assert "`lantai ocr` cannot run" in result.output and "libGL.so.1" in result.output
+
+
+def test_images_build_reports_and_exit_codes(tmp_path: Path) -> None:
+    from PIL import Image
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.new("L", (600, 800), 240).save(scans / "a1.png")
+    (scans / "broken.png").write_bytes(b"not an image")
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识,图像\nA1-001-001-001,呈,开放,a1.png\n"
+                       "A1-001-001-002,呈二,控制,broken.png;missing.png\n", encoding="utf-8")
+    data = tmp_path / "d"
+    code, out = run("images", "build", "--scans", str(scans), data_dir=data)
+    assert code == 5 and "index" in out  # nothing indexed yet
+    assert run("index", str(catalog), data_dir=data)[0] == 0
+    code, out = run("images", "build", data_dir=data)
+    assert code == 2 and "--ocr" in out
+    code, out = run("images", "build", "--scans", str(tmp_path / "nowhere"), data_dir=data)
+    assert code == 3 and "nowhere" in out
+    code, out = run("images", "build", "--scans", str(scans), data_dir=data)
+    assert code == 0, out
+    assert "1 records with page images: 1 pages written, 0 unchanged, 2 failed" in out
+    assert "A1-001-001-002: broken.png: unreadable image" in out
+    assert "missing.png not found" in out
+    code, out = run("images", "build", "--scans", str(scans), data_dir=data)
+    assert "0 pages written, 1 unchanged" in out
+
+
+@pytest.mark.ocr
+def test_demo_runs_scans_through_ocr_to_the_viewer(tmp_path: Path) -> None:
+    """The demo's whole chain: typeset scans → PP-OCR → indexed text → tiles → a record page
+    whose image has the hits of a word the OCR read drawn on it."""
+    pytest.importorskip("rapidocr")
+    from lantai.demo.scans import find_cjk_font
+    from lantai.errors import MissingDependency
+
+    try:
+        find_cjk_font()
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    data = tmp_path / "demo"
+    code, out = run("demo", "--records", "120", data_dir=data)
+    assert code == 0, out
+    import re
+    from urllib.parse import quote
+
+    built = re.search(r"page images: (\d+) records, (\d+) pages cut into tiles, 0 failed", out)
+    assert built and int(built.group(1)) == 7 and int(built.group(2)) >= 7, out
+
+    from lantai.config import load_settings
+    from lantai.search_app import create_app
+
+    settings = load_settings(environ={}, overrides={"data_dir": data})
+    client = create_app(settings).test_client()
+    shown = re.search(r"e\.g\. /records/(\S+)", out)
+    assert shown
+    code_ = shown.group(1)
+    page = client.get("/records/" + quote(code_)).get_data(as_text=True)
+    assert 'id="viewer"' in page
+    # a two-character word from the OCR text of that record, searched in simplified script
+    text = client.get("/api/v1/records/" + quote(code_)).get_json()["pages"][0]
+    word = next(text[i:i + 2] for i in range(len(text) - 1)
+                if all("\u4e00" <= ch <= "\u9fff" for ch in text[i:i + 2]))
+    page = client.get("/records/" + quote(code_) + "?q=" + quote(word)).get_data(as_text=True)
+    viewer = page[page.index('id="viewer"'):]
+    assert "<polygon" in viewer.split("</section>")[0]

@@ -249,6 +249,16 @@ def test_every_tile_answers_and_nothing_else_does(built: Flask) -> None:
         assert client.get(_url(OPEN) + escape).status_code in (400, 404), escape
 
 
+def test_the_api_points_at_the_manifest(built: Flask) -> None:
+    client = built.test_client()
+    data = client.get("/api/v1/records/" + quote(OPEN)).get_json()
+    assert data["page_images"] == 3
+    assert data["iiif_manifest"].endswith(_url(OPEN) + "/manifest.json")
+    path = "/" + data["iiif_manifest"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get(path).get_json()["type"] == "Manifest"
+    assert "/iiif/{code}/manifest.json" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
 def test_codes_with_a_slash_are_served(built: Flask) -> None:
     client = built.test_client()
     manifest = client.get(_url(SLASHED) + "/manifest.json").get_json()

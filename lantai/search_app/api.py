@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from lantai.search.request import parse_search_params
 from lantai.search.serialize import browse_to_dict, record_summary, result_to_dict
 from lantai.search_app import state
+from lantai.search_app.links import iiif_base
 from lantai.search_app.openapi import openapi_document
 from lantai.search_app.views_common import browse_paging, split_path
 
@@ -30,6 +31,10 @@ def record(code: str) -> Response:
     data: dict[str, Any] = record_summary(found)
     data["pages"] = list(found.pages)
     data["path"] = [n for n in web.backend.path_of(found).nodes() if n]
+    images = web.images.pages(found.archival_code)
+    data["page_images"] = len(images)
+    data["iiif_manifest"] = (iiif_base(found.archival_code) + "/manifest.json"
+                             if images else None)
     return jsonify(data)
 
 

@@ -46,9 +46,15 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "paths": {
             "/api/v1/search": {"get": {"summary": "search", "parameters": search_params,
                                        "responses": ok("one page of hits with facets")}},
-            "/api/v1/records/{code}": {"get": {"summary": "one record with its text",
-                                               "parameters": [code_param],
-                                               "responses": ok("the record")}},
+            "/api/v1/records/{code}": {"get": {
+                "summary": "one record with its text (and, when it has page images, the URL "
+                           "of its IIIF Presentation 3 manifest in iiif_manifest)",
+                "parameters": [code_param], "responses": ok("the record")}},
+            "/iiif/{code}/manifest.json": {"get": {
+                "summary": "IIIF Presentation 3 manifest: a canvas per page image, the OCR "
+                           "lines as supplementing annotations; page images are IIIF Image "
+                           "API 3 level-0 services at /iiif/{code}/{page}",
+                "parameters": [code_param], "responses": ok("the manifest")}},
             "/api/v1/browse": {"get": {"summary": "the archives", "parameters": paging,
                                        "responses": ok("the root of the hierarchy")}},
             "/api/v1/browse/{path}": {"get": {"summary": "a node of the hierarchy",

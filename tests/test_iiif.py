@@ -249,6 +249,17 @@ def test_every_tile_answers_and_nothing_else_does(built: Flask) -> None:
         assert client.get(_url(OPEN) + escape).status_code in (400, 404), escape
 
 
+def test_results_show_page_one_as_a_thumbnail(built: Flask) -> None:
+    client = built.test_client()
+    page = client.get("/search?q=作战报告").get_data(as_text=True)
+    thumbs = re.findall(r'<a class="thumb" href="([^"]+)"[^>]*><img src="([^"]+)"', page)
+    assert len(thumbs) == 1 and "/records/" + quote(OPEN) in thumbs[0][0]
+    src = thumbs[0][1].split("://", 1)[-1]
+    assert client.get(src[src.index("/iiif/"):]).status_code == 200
+    english = client.get("/search?q=作战报告&decade=1930&lang=en").get_data(as_text=True)
+    assert "1930s" in english and "1930年代" not in english
+
+
 def test_the_api_points_at_the_manifest(built: Flask) -> None:
     client = built.test_client()
     data = client.get("/api/v1/records/" + quote(OPEN)).get_json()

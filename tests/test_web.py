@@ -452,3 +452,15 @@ def test_similar_records_are_shown_only_when_public(
     hidden = {r.archival_code for r in sample_records if not r.is_public}
     assert not set(shown) & hidden
     assert set(shown) <= {r.archival_code for r in sample_records if r.is_public}
+
+
+def test_dates_show_as_written_and_normalised_and_fields_in_english(
+        client: FlaskClient) -> None:
+    code = "J001-WS·1939-Y-0001"  # 民国二十八年四月 = 1939-04-01..30
+    results = client.get("/search?q=濛江").get_data(as_text=True)
+    assert "民国二十八年四月 <span class=\"normalized\">(1939-04)</span>" in results
+    page = client.get("/records/" + quote(code)).get_data(as_text=True)
+    assert "<th scope=\"row\">日期</th><td>民国二十八年四月（1939-04）</td>" in page
+    english = client.get("/records/" + quote(code) + "?lang=en").get_data(as_text=True)
+    table = english.split("<table")[1].split("</table>")[0]
+    assert "Reference code" in table and "Retention period" in table and "档号" not in table

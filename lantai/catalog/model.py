@@ -180,6 +180,21 @@ class Record:
         return d0, d1 if d1 is not None else d0
 
     @property
+    def date_normalized(self) -> str:
+        """The normalised date as people read it: ``1939-05-12``, ``1939-04`` (a whole month),
+        ``1939`` (a whole year), or a range ``1937-07-07–1945-08-15``; empty when unknown."""
+        if self.date_start is None:
+            return ""
+        return _readable_range(self.date_start, self.date_end or self.date_start)
+
+    @property
+    def date_normalized_note(self) -> str:
+        """:attr:`date_normalized` when it tells a reader more than 日期 as written (not for
+        ``1944—1948`` or ``[1937]``, which read the same); else empty."""
+        same = self.date_text.strip().strip("[]［］").replace("—", "–").replace("～", "–")
+        return "" if self.date_normalized == same else self.date_normalized
+
+    @property
     def decade(self) -> int | None:
         """Decade for the 年代 facet, from the normalised date, else 年度."""
         year = self.date_start // 10000 if self.date_start else self.year
@@ -241,6 +256,25 @@ class Record:
 _UNSAFE_IN_FILENAMES = re.compile(r'[/\\:*?"<>|\s]')
 
 
+def _readable_range(start: int, end: int) -> str:
+    import calendar
+
+    (y0, m0, d0), (y1, m1, d1) = _ymd(start), _ymd(end)
+    whole_months = d0 == 1 and d1 == calendar.monthrange(y1, m1)[1]
+    whole_years = whole_months and m0 == 1 and m1 == 12
+    if whole_years:
+        return f"{y0}" if y0 == y1 else f"{y0}–{y1}"
+    if whole_months:
+        return f"{y0}-{m0:02d}" if (y0, m0) == (y1, m1) else f"{y0}-{m0:02d}–{y1}-{m1:02d}"
+    first = f"{y0}-{m0:02d}-{d0:02d}"
+    return first if start == end else f"{first}–{y1}-{m1:02d}-{d1:02d}"
+
+
+def _ymd(value: int) -> tuple[int, int, int]:
+    """yyyymmdd → (year, month, day)."""
+    return value // 10000, value // 100 % 100, value % 100
+
+
 def safe_filename(archival_code: str) -> str:
     """File (or folder) name of a record's text or OCR output: characters unsafe in file
     names (``/ \\ : * ? " < > |`` and whitespace) become ``_``; ``·`` is kept."""
@@ -256,4 +290,17 @@ FIELD_LABELS: dict[str, str] = {
     "retention": "保管期限", "open_status": "开放标识", "disclosure": "公开属性",
     "subjects": "主题词", "persons": "人名", "notes": "附注", "carrier": "载体形态",
     "language": "语种", "pages": "全文", "images": "图像",
+}
+
+#: The same fields in English, for the English pages.
+FIELD_LABELS_EN: dict[str, str] = {
+    "archival_code": "Reference code", "archive": "Archive", "fonds": "Fonds no.",
+    "fonds_name": "Fonds", "catalog_no": "Series no.", "volume_no": "File no.",
+    "item_no": "Item no.", "category": "Category", "year": "Year", "title": "Title",
+    "creator": "Creator", "doc_number": "Document no.", "date_text": "Date",
+    "page_count": "Pages", "classification": "Security classification",
+    "retention": "Retention period", "open_status": "Access status",
+    "disclosure": "Disclosure", "subjects": "Subjects", "persons": "Persons",
+    "notes": "Notes", "carrier": "Carrier", "language": "Language", "pages": "Full text",
+    "images": "Images",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 
 from lantai.catalog.citation import cite
-from lantai.catalog.model import FIELD_LABELS
+from lantai.catalog.model import FIELD_LABELS, FIELD_LABELS_EN
 from lantai.iiif.manifest import image_url
 from lantai.iiif.viewer import page_view
 from lantai.search.backends.base import Capability
@@ -13,6 +13,7 @@ from lantai.search.highlight import highlight_all, hits_in_pages
 from lantai.search.query import parse_query
 from lantai.search.request import parse_page_number, parse_query_text
 from lantai.search_app import assets, state
+from lantai.search_app.i18n import current_language
 from lantai.search_app.links import iiif_base, node_path, record_url, with_args
 from lantai.search_app.views_common import crumbs
 
@@ -27,12 +28,15 @@ def record(code: str) -> str:
     web = state()
     found = web.backend.get(code)  # RecordNotFound also for a record that is not 开放
     data = found.to_dict()
+    labels = FIELD_LABELS_EN if current_language() == "en" else FIELD_LABELS
     fields = []
-    for name, label in FIELD_LABELS.items():
+    for name, label in labels.items():
         value = data.get(name)
         if name in _NOT_IN_TABLE or value in (None, "", [], ()):
             continue
         shown = "；".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        if name == "date_text" and found.date_normalized_note:
+            shown = f"{shown}（{found.date_normalized_note}）"
         fields.append((label, shown))
     similar = (web.backend.similar(found.archival_code, k=5)
                if web.backend.has(Capability.VECTORS) else [])

@@ -7,12 +7,14 @@ import math
 
 from flask import Blueprint, render_template, request, url_for
 
-from lantai.catalog.model import FIELD_LABELS
+from lantai.catalog.model import FIELD_LABELS, FIELD_LABELS_EN
+from lantai.iiif.manifest import image_url
 from lantai.search.backends.base import SortOrder
 from lantai.search.facets import DEFAULT_FACETS, FACETS
 from lantai.search.request import parse_search_params
 from lantai.search_app import state
-from lantai.search_app.links import with_args
+from lantai.search_app.i18n import current_language
+from lantai.search_app.links import iiif_base, with_args
 from lantai.text.scripts import both_scripts
 
 bp = Blueprint("search", __name__)
@@ -42,9 +44,24 @@ def search() -> str:
     def facet_url(name: str, value: str) -> str:
         return with_args(base, request.args, add=[(name, value)], replace={"page": None})
 
-    active = [(name, value, web.backend.facet_label(name, value),
+    english = current_language() == "en"
+
+    def chip(name: str, value: str) -> str:
+        if name == "decade" and english and value.isdigit():
+            return f"{value}s"
+        return web.backend.facet_label(name, value)
+
+    active = [(name, value, chip(name, value),
                with_args(base, request.args, remove=[(name, value)], replace={"page": None}))
               for name in FACETS for value in request.args.getlist(name)]
+    # page 1 of each hit that has page images, as a thumbnail
+    thumbs = {}
+    for hit in result.hits:
+        images = web.images.pages(hit.record.archival_code)
+        if images:
+            thumbs[hit.record.archival_code] = (
+                image_url(iiif_base(hit.record.archival_code), images[0], 120),
+                images[0].pyramid.best_size(120))
     dates = [(name, request.args[name],
               with_args(base, request.args, replace={name: None, "page": None}))
              for name in ("from", "to") if request.args.get(name)]
@@ -61,4 +78,5 @@ def search() -> str:
                            facet_specs=FACETS, active=active, dates=dates, sorts=sorts,
                            sort=search_request.sort.value, decades=decades,
                            decade_max=max((v.count for v in decades), default=0), kept=kept,
-                           scripts=scripts, field_labels=FIELD_LABELS)
+                           scripts=scripts, thumbs=thumbs,
+                           field_labels=FIELD_LABELS_EN if english else FIELD_LABELS)

@@ -464,3 +464,22 @@ def test_dates_show_as_written_and_normalised_and_fields_in_english(
     english = client.get("/records/" + quote(code) + "?lang=en").get_data(as_text=True)
     table = english.split("<table")[1].split("</table>")[0]
     assert "Reference code" in table and "Retention period" in table and "档号" not in table
+
+
+def test_node_names_holding_a_slash_are_browsable(web_settings: Settings) -> None:
+    backend = EmbeddedBackend(web_settings)
+    backend.upsert([Record(archival_code="J400-WS/1-001-0001", title="斜杠目录中的文件",
+                           fonds="J400", catalog_no="WS/1", volume_no="001", item_no="0001",
+                           open_status=OpenStatus.OPEN)])
+    client = create_app(web_settings, backend).test_client()
+    fonds = client.get("/browse/local/J400").get_data(as_text=True)
+    link = re.search(r'href="(/browse/local/J400/WS%2F1)"', fonds)
+    assert link, fonds
+    series = client.get(link.group(1))
+    assert series.status_code == 200
+    assert 'href="/browse/local/J400/WS%2F1/001"' in series.get_data(as_text=True)
+    volume = client.get("/browse/local/J400/WS%2F1/001").get_data(as_text=True)
+    assert "斜杠目录中的文件" in volume
+    api = client.get("/api/v1" + link.group(1)).get_json()
+    assert api["path"] == ["local", "J400", "WS/1"]
+    assert client.get("/browse/local/J400/WS/1").status_code == 404  # two nodes: no such

@@ -97,6 +97,25 @@ def test_apply_and_remove_a_facet(tab: Tab) -> None:
     assert page.get_by_role("list", name="已选条件").count() == 0
 
 
+def test_a_date_range_and_a_decade(tab: Tab) -> None:
+    page = tab.page
+    search_from_home(tab, "杨靖宇")
+    everything = total(tab)
+    page.get_by_label("起").fill("民国三十八年")  # 1949, as a Republican-era date
+    page.get_by_label("止").fill("1960")
+    page.get_by_label("止").press("Enter")
+    page.wait_for_url(re.compile(r"from=.*to=1960"))
+    # the 1952 notice and the 1956 summary; the 1939 report is outside the range
+    assert total(tab) == 2 < everything
+    assert page.get_by_role("link", name=RECORD).count() == 0
+    assert page.get_by_role("searchbox").input_value() == "杨靖宇"
+    page.get_by_role("link", name="1950年代").click()
+    page.wait_for_url(re.compile(r"decade=1950"))
+    assert total(tab) == 2
+    assert "1950年代" in page.get_by_role("list", name="已选条件").inner_text()
+    tab.screenshot("search-dates")
+
+
 def test_open_a_record_from_the_results(tab: Tab) -> None:
     page = tab.page
     search_from_home(tab, "濛江")

@@ -148,6 +148,123 @@ def images_build_cmd(obj: _Context, ocr_dir: Path | None, scans: Path | None,
     click.echo(f"report: {store.root / REPORT_FILE}")
 
 
+@main.group("users")
+def users_group() -> None:
+    """Staff accounts: reviewers, curators and administrators of the web app."""
+
+
+def _accounts(obj: _Context) -> Any:
+    from lantai.accounts.store import AccountStore
+
+    return AccountStore.in_data_dir(obj.settings().data_dir)
+
+
+def _new_password(from_stdin: bool) -> str:
+    """A new password, typed twice (hidden) or read from standard input, never an argument."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise BadQueryError("no password on standard input", "--password-stdin")
+        return password
+    return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help="reviewer | curator | admin")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.pass_obj
+def users_add_cmd(obj: _Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add a staff account (the password is asked for twice, or read from stdin)."""
+    from lantai.accounts.roles import parse_role
+
+    parsed = parse_role(role, "--role")
+    user = _accounts(obj).add_user(name, parsed, _new_password(password_stdin))
+    click.echo(f"added {user.name} ({user.role.value})")
+
+
+@users_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_obj
+def users_list_cmd(obj: _Context, as_json: bool) -> None:
+    """The staff accounts with their role and state."""
+    users = _accounts(obj).users()
+    if as_json:
+        click.echo(json.dumps([{"name": u.name, "role": u.role.value, "disabled": u.disabled,
+                                "locked": u.locked} for u in users], ensure_ascii=False))
+        return
+    for u in users:
+        state = "disabled" if u.disabled else "locked" if u.locked else "active"
+        click.echo(f"{u.name}\t{u.role.value}\t{state}")
+
+
+@users_group.command("set-role")
+@click.argument("name")
+@click.argument("role")
+@click.pass_obj
+def users_set_role_cmd(obj: _Context, name: str, role: str) -> None:
+    """Change an account's role (its sessions end)."""
+    from lantai.accounts.roles import parse_role
+
+    user = _accounts(obj).set_role(name, parse_role(role, "ROLE"))
+    click.echo(f"{user.name} is now {user.role.value}")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@click.pass_obj
+def users_disable_cmd(obj: _Context, name: str) -> None:
+    """Disable an account (it cannot sign in; its sessions end)."""
+    click.echo(f"disabled {_accounts(obj).set_disabled(name, True).name}")
+
+
+@users_group.command("enable")
+@click.argument("name")
+@click.pass_obj
+def users_enable_cmd(obj: _Context, name: str) -> None:
+    """Enable a disabled account again."""
+    click.echo(f"enabled {_accounts(obj).set_disabled(name, False).name}")
+
+
+@users_group.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def users_unlock_cmd(obj: _Context, name: str) -> None:
+    """Lift the lockout after repeated failed sign-ins."""
+    click.echo(f"unlocked {_accounts(obj).unlock(name).name}")
+
+
+@users_group.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.pass_obj
+def users_reset_password_cmd(obj: _Context, name: str, password_stdin: bool) -> None:
+    """Set a new password (its sessions end)."""
+    accounts = _accounts(obj)
+    user = accounts.user(name)
+    accounts.reset_password(user.name, _new_password(password_stdin))
+    click.echo(f"new password set for {user.name}")
+
+
+@users_group.command("audit")
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_obj
+def users_audit_cmd(obj: _Context, limit: int, as_json: bool) -> None:
+    """The newest entries of the staff audit log (sign-ins, failures, lockouts, changes)."""
+    import datetime
+
+    entries = _accounts(obj).audit_log(limit)
+    for e in entries:
+        when = datetime.datetime.fromtimestamp(e.time).isoformat(timespec="seconds")
+        if as_json:
+            click.echo(json.dumps({"time": when, "actor": e.actor, "action": e.action,
+                                   "target": e.target, "address": e.address,
+                                   "detail": e.detail}, ensure_ascii=False))
+        else:
+            click.echo(f"{when}\t{e.actor}\t{e.action}\t{e.target}\t{e.address}\t{e.detail}")
+
+
 @main.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")

@@ -104,6 +104,17 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    """Staff accounts and sign-in (see docs/security.md)."""
+
+    idle_minutes: int = _setting(30, "a staff session ends after this many minutes unused")
+    absolute_hours: int = _setting(8, "a staff session ends this many hours after sign-in")
+    secure_cookies: str = _setting(
+        "auto", "Secure flag on cookies: auto (when served over HTTPS or public_url is "
+        "https) | always | never")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Lantai can be configured with."""
 
@@ -114,6 +125,7 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain nested dict (paths as strings) for display and for index metadata."""

@@ -82,6 +82,22 @@ class Forbidden(LantaiError):
     http_status = 403
 
 
+class SignInRequired(Forbidden):
+    """Only signed-in staff may do this (the web answers 401; pages redirect to sign-in)."""
+
+    http_status = 401
+
+
+class TooManyAttempts(Forbidden):
+    """Sign-in is refused for a while after repeated failures; ``retry_after`` in seconds."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unavailable(LantaiError):
     """The backend cannot answer now: the server is down, or the index does not exist."""
 

@@ -35,6 +35,8 @@ MARKUP_TITLE = "<b>粗体</b><script>alert(1)</script>防汛报告"
 HIDDEN_CODE = "X001-WS·1985-Y-0099"
 #: A record with two scanned pages, set in columns read from the right, and their lines.
 IMAGE_CODE = "J017-001-002-003"
+#: A staff account of the live server (argon2id at its real cost).
+STAFF_NAME, STAFF_PASSWORD = "reviewer1", "档案开放审核 2026"
 IMAGE_PAGES = (("四月廿三日敵機九架轟炸市區", "炸毀民房四十餘間"),
                ("市民死傷另表呈報", "敵機去後即行救護"))
 
@@ -88,6 +90,10 @@ def serve(data_dir: Path) -> Iterator[str]:
     report = backend.upsert(browser_records())
     assert not report.failed, report
     _page_images(backend, data_dir)
+    from lantai.accounts.roles import Role
+    from lantai.accounts.store import AccountStore
+
+    AccountStore.in_data_dir(data_dir).add_user(STAFF_NAME, Role.REVIEWER, STAFF_PASSWORD)
     server = make_server("127.0.0.1", 0, create_app(settings, backend), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lantai-browser-tests",
                               daemon=True)
@@ -161,7 +167,11 @@ def launch() -> Iterator[Any]:
     args = ["--no-sandbox"] if hasattr(os, "getuid") and os.getuid() == 0 else []
     with sync_playwright() as playwright:
         try:
+            # Playwright turns the back/forward cache off; browsers have it on, and the
+            # sign-out test needs it to show that staff pages are never restored from it
             instance = playwright.chromium.launch(executable_path=executable, headless=True,
+                                                  ignore_default_args=[
+                                                      "--disable-back-forward-cache"],
                                                   args=args)
         except Error as exc:
             pytest.skip(f"chromium at {executable} did not start under Playwright: {exc}")

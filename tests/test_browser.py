@@ -19,6 +19,8 @@ from tests.browser_support import (
     HIDDEN_CODE,
     IMAGE_CODE,
     MARKUP_CODE,
+    STAFF_NAME,
+    STAFF_PASSWORD,
     VIEWPORTS,
     Tab,
     axe_script,
@@ -237,6 +239,38 @@ def test_a_record_that_is_not_open_is_not_found(tab: Tab) -> None:
     tab.screenshot("not-found")
 
 
+def test_staff_sign_in_shows_unopened_records_until_sign_out(tab: Tab) -> None:
+    page = tab.page
+    hidden = "/records/" + quote(HIDDEN_CODE)
+    assert tab.goto(hidden).status == 404
+    tab.goto("/")
+    page.get_by_role("banner").get_by_role("link", name="工作人员").click()
+    page.wait_for_url(re.compile(r"/staff/login\?next="))
+    page.get_by_label("用户名").fill(STAFF_NAME)
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/staff/$"))
+    assert page.get_by_text(f"已登录：{STAFF_NAME}（开放审核员）").is_visible()
+    tab.screenshot("staff-home")
+    search_from_home(tab, "杨靖宇")
+    assert total(tab) == 5  # the two records that are not open are counted now
+    assert page.get_by_text("控制", exact=True).first.is_visible()
+    page.get_by_role("link", name="杨靖宇纪念馆扩建绝密方案").click()
+    page.wait_for_url(re.compile(r"/records/"))
+    assert page.get_by_role("note").get_by_text("本档案未开放（控制）").is_visible()
+    tab.screenshot("staff-record")
+    tab.goto("/staff/")
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(re.compile(r"^[^?]*/$"))
+    assert page.get_by_role("banner").get_by_role("button", name="退出").count() == 0
+    # the back button does not bring the staff page back out of a cache: it asks again
+    page.go_back()
+    page.wait_for_url(re.compile(r"/staff/login"))
+    assert "已登录" not in page.content()
+    assert tab.goto(hidden).status == 404
+    assert "扩建绝密" not in page.content()
+
+
 # -- accessibility ----------------------------------------------------------------------------
 #: One page per type. Serious or critical axe-core violations fail the test; the ones the
 #: pages have today are listed in KNOWN so the test passes until they are fixed (strict: it
@@ -251,6 +285,7 @@ PAGES = {
     "browse": "/fonds",
     "not-found": "/records/" + quote(HIDDEN_CODE),
     "home-en": "/?lang=en",
+    "staff-login": "/staff/login",
 }
 KNOWN: dict[tuple[str, str], str] = {}
 

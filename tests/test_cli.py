@@ -196,3 +196,48 @@ def test_demo_runs_scans_through_ocr_to_the_viewer(tmp_path: Path) -> None:
     page = client.get("/records/" + quote(code_) + "?q=" + quote(word)).get_data(as_text=True)
     viewer = page[page.index('id="viewer"'):]
     assert "<polygon" in viewer.split("</section>")[0]
+
+
+def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argon2
+
+    from lantai.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
+        time_cost=1, memory_cost=64, parallelism=1))
+    data = tmp_path / "d"
+
+    def users(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["--data-dir", str(data), "users", *args],
+                                    input=stdin, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = users("add", "li", "--role", "admin", "--password-stdin",
+                      stdin="first secret 1937\n")
+    assert code == 0 and "added li (admin)" in out
+    # typed twice at the prompt, hidden; a mismatch is asked again
+    code, out = users("add", "wang", "--role", "reviewer",
+                      stdin="second secret 1938\nother\nsecond secret 1938\n"
+                            "second secret 1938\n")
+    assert code == 0 and "added wang (reviewer)" in out
+    assert "second secret" not in out
+    assert users("add", "wang", "--role", "curator", "--password-stdin",
+                 stdin="third secret 1939\n")[0] == 6  # exists: conflict
+    assert users("add", "zhao", "--role", "boss", "--password-stdin",
+                 stdin="third secret 1939\n")[0] == 2
+    assert users("add", "zhao", "--role", "curator", "--password-stdin", stdin="short\n")[0] == 2
+    assert users("set-role", "wang", "curator")[0] == 0
+    assert users("disable", "wang")[0] == 0
+    code, out = users("list", "--json")
+    assert json.loads(out) == [
+        {"name": "li", "role": "admin", "disabled": False, "locked": False},
+        {"name": "wang", "role": "curator", "disabled": True, "locked": False}]
+    assert users("enable", "wang")[0] == 0
+    assert users("unlock", "wang")[0] == 0
+    assert users("reset-password", "wang", "--password-stdin", stdin="fourth secret 1940\n")[0] == 0
+    assert users("disable", "nobody")[0] == 3
+    code, out = users("audit", "--json")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert actions[:6] == ["user.password", "user.unlock", "user.enable", "user.disable",
+                           "user.role", "user.add"]
+    assert "secret" not in out

@@ -12,19 +12,22 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from lantai.errors import LantaiError, http_status
+from lantai.errors import LantaiError, TooManyAttempts, http_status
 
 log = logging.getLogger(__name__)
 
 #: status → (Chinese, English) headline.
 HEADLINES: dict[int, tuple[str, str]] = {
     400: ("请求参数有误", "Bad request"),
+    401: ("请先登录", "Sign-in required"),
     403: ("无权访问", "Forbidden"),
     404: ("未找到", "Not found"),
     405: ("不支持该请求方法", "Method not allowed"),
     409: ("冲突", "Conflict"),
+    429: ("尝试过于频繁", "Too many attempts"),
     500: ("服务器内部错误", "Internal server error"),
     501: ("暂不支持", "Not supported"),
     503: ("服务暂不可用", "Service unavailable"),
@@ -52,7 +55,15 @@ def handle_lantai_error(exc: LantaiError) -> Response:
     if status >= 500:  # the message may name servers or files: log it, show the kind only
         log.error("%s: %s", type(exc).__name__, exc)
         return _answer(status, _headline(status)[1])
-    return _answer(status, str(exc), getattr(exc, "param", None))
+    response = _answer(status, str(exc), getattr(exc, "param", None))
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def handle_csrf_error(exc: CSRFError) -> Response:
+    return _answer(400, f"the form's security token is {exc.description.lower()}: reload the "
+                        "page and try again", "csrf_token")
 
 
 def handle_http_error(exc: HTTPException) -> Response:
@@ -70,6 +81,7 @@ def handle_unexpected(exc: Exception) -> Response:
 
 
 def register_errors(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(LantaiError, handle_lantai_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

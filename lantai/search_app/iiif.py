@@ -20,6 +20,7 @@ from lantai.catalog.model import Record
 from lantai.errors import NotFound
 from lantai.iiif.manifest import manifest as build_manifest
 from lantai.search_app import state
+from lantai.search_app.auth import current_staff, sees_unopened
 from lantai.search_app.links import iiif_base, record_url
 
 bp = Blueprint("iiif", __name__)
@@ -29,11 +30,13 @@ IMAGE_JSON_LD = 'application/ld+json;profile="http://iiif.io/api/image/3/context
 
 
 def _open_record(code: str) -> Record:
-    return state().backend.get(code)  # RecordNotFound for a missing or non-open record
+    # RecordNotFound for a missing or non-open record (signed-in staff see every record)
+    return state().backend.get(code, public=not sees_unopened())
 
 
 def _shared(response: Response, content_type: str | None = None) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    if current_staff() is None:  # public records only: other sites' viewers may use them
+        response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-cache"
     if content_type:
         response.headers["Content-Type"] = content_type

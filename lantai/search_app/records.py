@@ -13,6 +13,7 @@ from lantai.search.highlight import highlight_all, hits_in_pages
 from lantai.search.query import parse_query
 from lantai.search.request import parse_page_number, parse_query_text
 from lantai.search_app import assets, state
+from lantai.search_app.auth import sees_unopened
 from lantai.search_app.i18n import current_language
 from lantai.search_app.links import iiif_base, node_path, record_url, with_args
 from lantai.search_app.views_common import crumbs
@@ -26,7 +27,8 @@ _NOT_IN_TABLE = ("title", "pages", "images")
 @bp.get("/records/<path:code>")
 def record(code: str) -> str:
     web = state()
-    found = web.backend.get(code)  # RecordNotFound also for a record that is not 开放
+    # RecordNotFound also for a record that is not 开放, unless staff are signed in
+    found = web.backend.get(code, public=not sees_unopened())
     data = found.to_dict()
     labels = FIELD_LABELS_EN if current_language() == "en" else FIELD_LABELS
     fields = []

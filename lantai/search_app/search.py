@@ -13,6 +13,7 @@ from lantai.search.backends.base import SortOrder
 from lantai.search.facets import DEFAULT_FACETS, FACETS
 from lantai.search.request import parse_search_params
 from lantai.search_app import state
+from lantai.search_app.auth import sees_unopened
 from lantai.search_app.i18n import current_language
 from lantai.search_app.links import iiif_base, with_args
 from lantai.text.scripts import both_scripts
@@ -21,6 +22,8 @@ bp = Blueprint("search", __name__)
 
 #: Facets of the search page: the defaults (全宗, 年代 as a histogram, 门类, 责任者) and 主题词.
 PAGE_FACETS = (*DEFAULT_FACETS, "subject")
+#: Facets filtered by a parameter of another name.
+_PARAM = {"open_status": "status"}
 
 
 @bp.get("/")
@@ -31,9 +34,11 @@ def home() -> str:
 @bp.get("/search")
 def search() -> str:
     web = state()
-    search_request = parse_search_params(request.args, web.settings.search, public=True)
-    if "facets" not in request.args:  # the page shows 主题词 as well
-        search_request = dataclasses.replace(search_request, facets=PAGE_FACETS)
+    staff = sees_unopened()  # signed-in staff see records that are not 开放, marked
+    search_request = parse_search_params(request.args, web.settings.search, public=not staff)
+    if "facets" not in request.args:  # the page shows 主题词 as well (staff: 开放标识 too)
+        search_request = dataclasses.replace(
+            search_request, facets=PAGE_FACETS + (("open_status",) if staff else ()))
     result = web.backend.search(search_request)
     base = url_for("search.search")
     pages = min(math.ceil(result.total / result.size), web.settings.search.max_page)
@@ -42,7 +47,8 @@ def search() -> str:
         return with_args(base, request.args, replace={"page": str(page)})
 
     def facet_url(name: str, value: str) -> str:
-        return with_args(base, request.args, add=[(name, value)], replace={"page": None})
+        return with_args(base, request.args, add=[(_PARAM.get(name, name), value)],
+                         replace={"page": None})
 
     english = current_language() == "en"
 
@@ -52,8 +58,9 @@ def search() -> str:
         return web.backend.facet_label(name, value)
 
     active = [(name, value, chip(name, value),
-               with_args(base, request.args, remove=[(name, value)], replace={"page": None}))
-              for name in FACETS for value in request.args.getlist(name)]
+               with_args(base, request.args, remove=[(_PARAM.get(name, name), value)],
+                         replace={"page": None}))
+              for name in FACETS for value in request.args.getlist(_PARAM.get(name, name))]
     # page 1 of each hit that has page images, as a thumbnail
     thumbs = {}
     for hit in result.hits:

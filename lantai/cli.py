@@ -8,6 +8,7 @@ stack trace. Heavy subcommands (OCR) are imported only when used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,14 @@ from typing import Any
 import click
 
 from lantai.config import Settings, known_keys, load_settings
-from lantai.errors import BadQueryError, LantaiError, MissingDependency, Unavailable, exit_code
+from lantai.errors import (
+    BadQueryError,
+    LantaiError,
+    MissingDependency,
+    NotFound,
+    Unavailable,
+    exit_code,
+)
 
 
 class LantaiGroup(click.Group):
@@ -263,6 +271,55 @@ def users_audit_cmd(obj: _Context, limit: int, as_json: bool) -> None:
                                    "detail": e.detail}, ensure_ascii=False))
         else:
             click.echo(f"{when}\t{e.actor}\t{e.action}\t{e.target}\t{e.address}\t{e.detail}")
+
+
+@main.group("review")
+def review_group() -> None:
+    """Open review (开放审核): detectors of personal and sensitive information."""
+
+
+@review_group.command("detect")
+@click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="output JSONL (- for standard output)")
+@click.pass_obj
+def review_detect_cmd(obj: _Context, input_path: Path, out_path: Path) -> None:
+    """Flag personal information, sensitive terms and secret markings in texts.
+
+    Input lines {"id", "text"}; output lines {"id", "flags": [{"kind", "start", "end",
+    "text", "rule"}]} in the same order, offsets in characters of the text."""
+    from lantai.open_review.detect import detect
+
+    if str(input_path) != "-" and not input_path.is_file():
+        raise NotFound(f"input {input_path} does not exist")
+    bad: list[str] = []
+    done = flagged = 0
+    with contextlib.ExitStack() as files:
+        source = sys.stdin if str(input_path) == "-" else files.enter_context(
+            open(input_path, encoding="utf-8-sig"))
+        sink = sys.stdout if str(out_path) == "-" else files.enter_context(
+            open(out_path, "w", encoding="utf-8"))
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or "id" not in item or \
+                        not isinstance(item.get("text"), str):
+                    raise ValueError('expected an object with "id" and a string "text"')
+            except ValueError as exc:
+                bad.append(f"{input_path}, line {number}: {exc}")
+                continue
+            flags = [f.to_dict() for f in detect(item["text"])]
+            sink.write(json.dumps({"id": item["id"], "flags": flags}, ensure_ascii=False) + "\n")
+            done += 1
+            flagged += bool(flags)
+    click.echo(f"{done} texts, {flagged} with flags, {len(bad)} bad lines", err=True)
+    for message in bad[:20]:
+        click.echo(f"  {message}", err=True)
+    if bad:
+        raise BadQueryError(f"{len(bad)} input lines could not be read (listed above)",
+                            "INPUT.jsonl")
 
 
 @main.command("search")

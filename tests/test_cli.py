@@ -241,3 +241,29 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert actions[:6] == ["user.password", "user.unlock", "user.enable", "user.disable",
                            "user.role", "user.add"]
     assert "secret" not in out
+
+
+def test_review_detect_writes_one_line_per_text_and_names_bad_lines(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({"id": "a", "text": "联系电话13812345678，身份证11010519491231002X"},
+                   ensure_ascii=False) + "\n"
+        + json.dumps({"id": 7, "text": "产值17499463428元"}, ensure_ascii=False) + "\n"
+        + "{broken\n" + json.dumps({"id": "c"}) + "\n\n"
+        + json.dumps({"id": "d", "text": "電話二三四五號"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "d"), "review", "detect",
+                                       str(source), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"{source}, line 3" in result.output and f"{source}, line 4" in result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["a", 7, "d"]
+    first = lines[0]["flags"]
+    assert [(f["kind"], f["start"], f["end"], f["text"]) for f in first] == [
+        ("phone", 4, 15, "13812345678"), ("id_number", 19, 37, "11010519491231002X")]
+    assert lines[1]["flags"] == []
+    assert lines[2]["flags"][0]["kind"] == "phone" and lines[2]["flags"][0]["text"] == "二三四五"
+    missing = CliRunner().invoke(main, ["review", "detect", str(tmp_path / "none.jsonl"),
+                                        "--out", str(out)])
+    assert missing.exit_code == 3

@@ -325,3 +325,28 @@ def test_a_page_whose_text_changed_after_ocr_shows_no_boxes(
         as_text=True)
     viewer = page[page.index('id="viewer"'):]
     assert "<polygon" not in viewer.split("</section>")[0]
+
+
+def test_signed_in_staff_see_the_images_of_unopened_records(
+        built: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argon2
+
+    from lantai.accounts import passwords
+    from lantai.accounts.roles import Role
+
+    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
+        time_cost=1, memory_cost=64, parallelism=1))
+    built.extensions["lantai"].accounts.add_user("wang", Role.REVIEWER, "审核员的长密码 2026")
+    client = built.test_client()
+    login = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore
+    client.post("/staff/login", data={"username": "wang", "password": "审核员的长密码 2026",
+                                      "csrf_token": token})
+    manifest = client.get(_url(HIDDEN) + "/manifest.json")
+    assert manifest.status_code == 200
+    assert "Access-Control-Allow-Origin" not in manifest.headers  # not for other sites
+    assert manifest.headers["Cache-Control"] == "no-store"
+    assert client.get(_url(HIDDEN) + "/1/full/max/0/default.jpg").status_code == 200
+    page = client.get("/records/" + quote(HIDDEN)).get_data(as_text=True)
+    assert 'id="viewer"' in page
+    assert built.test_client().get(_url(HIDDEN) + "/manifest.json").status_code == 404

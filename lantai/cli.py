@@ -278,6 +278,140 @@ def review_group() -> None:
     """Open review (开放审核): detectors of personal and sensitive information."""
 
 
+def _review_setup(obj: _Context, rules_path: Path | None) -> tuple[Any, Any, Any]:
+    """Settings, rules and the review store (decisions not yet applied are applied now)."""
+    from lantai.open_review.rules import load_rules
+    from lantai.open_review.store import ReviewStore
+
+    settings = obj.settings()
+    path = rules_path or (Path(settings.review.rules) if settings.review.rules else None)
+    return settings, load_rules(path), ReviewStore.in_data_dir(settings.data_dir)
+
+
+def _as_of(text: str | None) -> Any:
+    import datetime
+
+    if not text:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise BadQueryError(f"--as-of must be a date like 2026-12-04 (got {text!r})",
+                            "--as-of") from None
+
+
+def _staff_member(settings: Settings, name: str, option: str) -> Any:
+    """The staff account a command acts for: it must exist, be enabled and may review."""
+    from lantai.accounts.roles import Permission, allowed
+    from lantai.accounts.store import AccountStore
+    from lantai.errors import Forbidden
+
+    try:
+        user = AccountStore.in_data_dir(settings.data_dir).user(name)
+    except NotFound:
+        raise BadQueryError(f"{option}: no staff account {name!r} (lantai users add)",
+                            option) from None
+    if user.disabled or not allowed(user.role, Permission.REVIEW):
+        raise Forbidden(f"{name} ({user.role.value}) may not make review decisions")
+    return user
+
+
+@review_group.command("queue")
+@click.option("--fonds", multiple=True, help="only this 全宗 (repeatable)")
+@click.option("--year", multiple=True, help="only this 年度 (repeatable)")
+@click.option("--category", multiple=True, help="only this 门类 (repeatable)")
+@click.option("--flag", help="only records with this finding: age, date, classification, "
+                             "opinion, restriction, id_number, phone, person_name, term …")
+@click.option("--as-of", "as_of", help="review date (default: today)")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path),
+              help="rules file (default: the setting review.rules, else the built-in rules)")
+@click.option("--limit", type=click.IntRange(1, 10**7), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object a line, every finding")
+@click.pass_obj
+def review_queue_cmd(obj: _Context, fonds: tuple[str, ...], year: tuple[str, ...],
+                     category: tuple[str, ...], flag: str | None, as_of: str | None,
+                     rules_path: Path | None, limit: int, as_json: bool) -> None:
+    """The records waiting for review: clear cases first, then flagged, then restricted."""
+    from lantai.indexing.service import open_backend
+    from lantai.open_review.workflow import queue
+    from lantai.search.request import parse_search_params
+
+    settings, rules, store = _review_setup(obj, rules_path)
+    _require_index(settings)
+    filters = parse_search_params({"fonds": list(fonds), "year": list(year),
+                                   "category": list(category)}, settings.search,
+                                  public=False).filters
+    with open_backend(settings) as backend:
+        store.reconcile(backend)
+        items = queue(backend, store, rules, _as_of(as_of), filters=filters, flag=flag)
+    counts = {g: sum(i.group == g for i in items) for g in ("clear", "flagged", "restricted")}
+    for item in items[:limit]:
+        if as_json:
+            click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
+            continue
+        marks = "；".join(dict.fromkeys(f.message for f in item.assessment.findings))
+        click.echo(f"[{item.group}] {item.record.archival_code} {item.record.title}"
+                   + (f" — {marks}" if marks else ""))
+    click.echo(f"{len(items)} records waiting: {counts['clear']} clear, {counts['flagged']} "
+               f"flagged, {counts['restricted']} restricted", err=as_json)
+
+
+@review_group.command("decide")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--status", required=True, help="开放 | 控制 | 延期开放")
+@click.option("--reason", required=True, help="why (recorded with the decision)")
+@click.option("--basis", required=True, help="the legal basis")
+@click.option("--reviewer", required=True, help="the staff account deciding")
+@click.option("--override", default="", help="admin only: open despite a restriction, why")
+@click.option("--review-again", "review_again", help="date a delayed record returns to the "
+                                                     "queue")
+@click.option("--as-of", "as_of", help="review date (default: today)")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path))
+@click.pass_obj
+def review_decide_cmd(obj: _Context, codes: tuple[str, ...], status: str, reason: str,
+                      basis: str, reviewer: str, override: str, review_again: str | None,
+                      as_of: str | None, rules_path: Path | None) -> None:
+    """Decide one or more records (a batch); the public index follows at once."""
+    from lantai.accounts.roles import Role
+    from lantai.catalog.model import OpenStatus
+    from lantai.indexing.service import open_backend
+    from lantai.open_review.workflow import decide
+
+    settings, rules, store = _review_setup(obj, rules_path)
+    _require_index(settings)
+    try:
+        verdict = OpenStatus.parse(status)
+    except ValueError as exc:
+        raise BadQueryError(str(exc), "--status") from None
+    user = _staff_member(settings, reviewer, "--reviewer")
+    again = _as_of(review_again) if review_again else None
+    with open_backend(settings) as backend:
+        store.reconcile(backend)
+        report = decide(backend, store, rules, codes, verdict, reason=reason, basis=basis,
+                        reviewer=user.name, review_date=_as_of(as_of), override=override,
+                        is_admin=user.role is Role.ADMIN, review_again=again)
+    click.echo(f"batch {report.batch}: {len(report.decided)} decided ({verdict.value}), "
+               f"{len(report.refused)} refused, {len(report.missing)} not found")
+    for code, why in report.refused:
+        click.echo(f"  refused: {code}: {why} (an administrator may --override with a reason)")
+    for code in report.missing:
+        click.echo(f"  not found: {code}")
+
+
+@review_group.command("verify-log")
+@click.pass_obj
+def review_verify_log_cmd(obj: _Context) -> None:
+    """Check the review log's hash chain: exit 0 when intact, 6 naming the first bad entry."""
+    from lantai.errors import Conflict
+    from lantai.open_review.store import ReviewStore
+
+    store = ReviewStore.in_data_dir(obj.settings().data_dir)
+    checked, problem = store.verify_log()
+    if problem:
+        raise Conflict(f"review log damaged: {problem} ({checked} entries before it are intact)")
+    click.echo(f"review log intact: {checked} entries")
+
+
 @review_group.command("detect")
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),

@@ -115,6 +115,14 @@ class StaffSettings:
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    """Open review (开放审核)."""
+
+    rules: str = _setting("", "the archive's open-review rules file (TOML); empty: the "
+                              "built-in rules (lantai/open_review/data/rules.toml)")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Lantai can be configured with."""
 
@@ -126,6 +134,7 @@ class Settings:
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain nested dict (paths as strings) for display and for index metadata."""

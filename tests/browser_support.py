@@ -35,6 +35,8 @@ MARKUP_TITLE = "<b>粗体</b><script>alert(1)</script>防汛报告"
 HIDDEN_CODE = "X001-WS·1985-Y-0099"
 #: A record with two scanned pages, set in columns read from the right, and their lines.
 IMAGE_CODE = "J017-001-002-003"
+#: Records the open-review browser test decides.
+REVIEW_CODES = ("X030-WS·1960-Y-0001", "X030-WS·1960-Y-0002")
 #: A staff account of the live server (argon2id at its real cost).
 STAFF_NAME, STAFF_PASSWORD = "reviewer1", "档案开放审核 2026"
 IMAGE_PAGES = (("四月廿三日敵機九架轟炸市區", "炸毀民房四十餘間"),
@@ -77,6 +79,13 @@ def browser_records() -> list[Record]:
                classification="机密"),
         record("X001-WS·1990-Y-0100", "未审核的杨靖宇资料", "杨靖宇 未审核 文本", fonds="X099",
                year=1990, open_status=OpenStatus.UNREVIEWED),
+        # waiting for open review: one with an ID number in its text, one clear-cut
+        record(REVIEW_CODES[0], "职工登记表", "职工王秀英，身份证11010519491231002X，1958年入厂。",
+               fonds="X030", year=1960, date_text="1960年", date_start=19600101,
+               date_end=19601231, open_status=OpenStatus.UNREVIEWED),
+        record(REVIEW_CODES[1], "关于修缮校舍的报告", "校舍年久失修，拟予修缮。", fonds="X030",
+               year=1960, date_text="1960年3月1日", date_start=19600301, date_end=19600301,
+               open_status=OpenStatus.UNREVIEWED),
     ]
 
 

@@ -267,3 +267,51 @@ def test_review_detect_writes_one_line_per_text_and_names_bad_lines(tmp_path: Pa
     missing = CliRunner().invoke(main, ["review", "detect", str(tmp_path / "none.jsonl"),
                                         "--out", str(out)])
     assert missing.exit_code == 3
+
+
+def test_review_queue_decide_and_verify_log(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import argon2
+
+    from lantai.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
+        time_cost=1, memory_cost=64, parallelism=1))
+    data = tmp_path / "d"
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识,日期,密级,全文\n"
+                       "R1-001-001-001,关于修缮校舍的报告,未审核,1960年5月1日,,\n"
+                       "R1-001-001-002,职工名册,未审核,1960年,,职工张三身份证11010519491231002X\n"
+                       "R1-001-001-003,绝密方案,未审核,1960年5月1日,绝密,\n"
+                       "R1-001-001-004,新近文件,未审核,2020年5月1日,,\n", encoding="utf-8")
+    assert run("index", str(catalog), data_dir=data)[0] == 0
+    code, out = run("review", "queue", "--as-of", "2026-12-04", data_dir=data)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("[clear] R1-001-001-001")
+    assert lines[1].startswith("[flagged] R1-001-001-002") and "居民身份证号码" in lines[1]
+    assert "4 records waiting: 1 clear, 1 flagged, 2 restricted" in out
+    code, out = run("review", "queue", "--flag", "classification", "--json", data_dir=data)
+    assert [json.loads(line)["archival_code"] for line in out.splitlines()
+            if line.startswith("{")] == ["R1-001-001-003"]
+    decide = ("review", "decide", "R1-001-001-001", "R1-001-001-003", "--status", "开放",
+              "--reason", "满二十五年", "--basis", "档案法第二十七条")
+    assert run(*decide, "--reviewer", "nobody", data_dir=data)[0] == 2
+    CliRunner().invoke(main, ["--data-dir", str(data), "users", "add", "wang", "--role",
+                              "reviewer", "--password-stdin"], input="审核员密码 2026\n")
+    code, out = run(*decide, "--reviewer", "wang", data_dir=data)
+    assert code == 0 and "1 decided (开放), 1 refused" in out
+    assert "refused: R1-001-001-003: 密级“绝密”" in out
+    code, out = run("search", "校舍", "--json", data_dir=data)
+    assert json.loads(out)["total"] == 1  # public at once
+    assert run(*decide, "--reviewer", "wang", "--override", "已解密", data_dir=data)[0] == 4
+    code, out = run("review", "verify-log", data_dir=data)
+    assert code == 0 and "review log intact: 1 entries" in out
+    import sqlite3
+
+    conn = sqlite3.connect(data / "review.sqlite3")
+    conn.execute("DROP TRIGGER log_no_update")
+    conn.execute("UPDATE log SET actor = 'mallory'")
+    conn.commit()
+    code, out = run("review", "verify-log", data_dir=data)
+    assert code == 6 and "entry 1 was changed" in out

@@ -58,6 +58,17 @@ def find_hits(text: str, terms: Sequence[str], analyzer: Analyzer) -> list[tuple
     return merged
 
 
+def mark_spans(text: str, spans: Sequence[tuple[int, int]], page: int | None = None) -> Snippet:
+    """The whole ``text`` with ``spans`` (any order, overlaps merged) marked."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return Snippet(_segments(text, 0, len(text), merged), 0, len(text), page)
+
+
 def _segments(text: str, start: int, end: int, hits: list[tuple[int, int]]
               ) -> tuple[tuple[str, bool], ...]:
     segs: list[tuple[str, bool]] = []

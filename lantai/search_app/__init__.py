@@ -9,6 +9,7 @@ call the backend (public view only) and render; errors become HTTP answers in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -17,6 +18,8 @@ from lantai.accounts.store import AccountStore
 from lantai.config import Settings, load_settings
 from lantai.errors import ConfigError
 from lantai.iiif.store import ImageStore
+from lantai.open_review.rules import Rules, load_rules
+from lantai.open_review.store import ReviewStore
 from lantai.search.backends.base import SearchBackend
 
 #: OpenSeadragon 6.1.1 injects one fixed rule (no focus outline on touch screens); it is
@@ -43,6 +46,8 @@ class WebState:
     backend: SearchBackend
     images: ImageStore
     accounts: AccountStore
+    review: ReviewStore
+    rules: Rules
 
 
 def state() -> WebState:
@@ -57,7 +62,17 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
     from flask_wtf.csrf import CSRFProtect
 
     from lantai.search.backends import create_backend
-    from lantai.search_app import api, assets, auth, browse, iiif, records, search, staff
+    from lantai.search_app import (
+        api,
+        assets,
+        auth,
+        browse,
+        iiif,
+        records,
+        review_views,
+        search,
+        staff,
+    )
     from lantai.search_app.errors import register_errors
     from lantai.search_app.i18n import current_language, remember_language, translate
 
@@ -79,11 +94,15 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
     accounts = AccountStore.in_data_dir(
         settings.data_dir, idle_seconds=settings.staff.idle_minutes * 60.0,
         absolute_seconds=settings.staff.absolute_hours * 3600.0)
+    review = ReviewStore.in_data_dir(settings.data_dir)
+    review.reconcile(backend)  # decisions a crash left unapplied reach the index now
+    rules = load_rules(Path(settings.review.rules) if settings.review.rules else None)
     app.extensions["lantai"] = WebState(settings=settings, backend=backend,
                                         images=ImageStore.in_data_dir(settings.data_dir),
-                                        accounts=accounts)
+                                        accounts=accounts, review=review, rules=rules)
     CSRFProtect(app)
-    for blueprint in (search.bp, records.bp, browse.bp, api.bp, iiif.bp, assets.bp, staff.bp):
+    for blueprint in (search.bp, records.bp, browse.bp, api.bp, iiif.bp, assets.bp, staff.bp,
+                      review_views.bp):
         app.register_blueprint(blueprint)
     register_errors(app)
     app.before_request(auth.load_staff)

@@ -1,0 +1,167 @@
+"""Staff pages of open review (reviewer role): the queue, one record's evidence, decisions.
+
+Thin views over :mod:`lantai.open_review`: the queue and assessments come from the rules, a
+decision from :func:`lantai.open_review.workflow.decide`, which records it and changes the
+public index at once. Every POST carries the CSRF token; every route asks for the REVIEW
+permission on the server.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lantai.accounts.roles import Permission, Role
+from lantai.catalog.model import OpenStatus
+from lantai.errors import BadQueryError
+from lantai.iiif.manifest import image_url
+from lantai.iiif.viewer import page_view
+from lantai.open_review.rules import assess
+from lantai.open_review.workflow import decide as decide_records
+from lantai.open_review.workflow import queue
+from lantai.search.highlight import mark_spans
+from lantai.search.request import parse_page_number, parse_search_params
+from lantai.search_app import state
+from lantai.search_app.auth import current_staff, requires
+from lantai.search_app.links import iiif_base, with_args
+
+bp = Blueprint("review", __name__)
+
+QUEUE_SIZE = 100
+
+
+def _review_date() -> datetime.date:
+    text = request.values.get("as_of", "")
+    if not text:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise BadQueryError(f"as_of must be a date like 2026-12-04 (got {text!r})",
+                            "as_of") from None
+
+
+@bp.get("/staff/review")
+@requires(Permission.REVIEW)
+def review_queue() -> str:
+    web = state()
+    filters = parse_search_params(request.args, web.settings.search, public=False).filters
+    flag = request.args.get("flag") or None
+    items = queue(web.backend, web.review, web.rules, _review_date(), filters=filters,
+                  flag=flag)
+    page = parse_page_number(request.args, pages=max(1, -(-len(items) // QUEUE_SIZE)))
+    shown = items[(page - 1) * QUEUE_SIZE: page * QUEUE_SIZE]
+    counts = {g: sum(i.group == g for i in items) for g in ("clear", "flagged", "restricted")}
+    return render_template("staff_review.html", items=shown, counts=counts, total=len(items),
+                           page=page, flag=flag or "", statuses=list(OpenStatus),
+                           is_admin=current_staff().role is Role.ADMIN,  # type: ignore
+                           page_url=lambda n: with_args(url_for("review.review_queue"),
+                                                        request.args, replace={"page": str(n)}))
+
+
+@bp.get("/staff/review/record/<path:code>")
+@requires(Permission.REVIEW)
+def review_record(code: str) -> str:
+    web = state()
+    record = web.backend.get(code, public=False)
+    assessment = assess(record, web.rules, _review_date())
+    dismissed = web.review.dismissed(record.archival_code)
+    findings = [(f, f.key in dismissed) for f in assessment.findings]
+    live = [f for f, gone in findings if not gone]
+    pages = []
+    for number, text in enumerate(record.pages, start=1):
+        spans = [(f.start, f.end) for f in live if f.field == "text" and f.page == number
+                 and f.start is not None and f.end is not None]
+        pages.append((number, mark_spans(text, spans, number), len(spans)))
+    title_spans = [(f.start, f.end) for f in live if f.field == "title"
+                   and f.start is not None and f.end is not None]
+    stored = web.images.pages(record.archival_code)
+    position = parse_page_number(request.args, "image", pages=len(stored))
+    view = page_view(web.images, record, stored, position, (), web.backend.analyzer)
+    boxes = _evidence_boxes(record.archival_code, live, view)
+    return render_template(
+        "staff_review_record.html", record=record, assessment=assessment, findings=findings,
+        title=mark_spans(record.title, title_spans), pages=pages, view=view,
+        boxes=boxes, iiif_base=iiif_base(record.archival_code) if view else "",
+        image_url=image_url, statuses=list(OpenStatus),
+        latest=web.review.latest(record.archival_code),
+        verified=record.archival_code in web.review.verified(),
+        is_admin=current_staff().role is Role.ADMIN,  # type: ignore[union-attr]
+        image_link=lambda n: with_args(url_for("review.review_record",
+                                               code=record.archival_code),
+                                       request.args, replace={"image": str(n)}) + "#viewer")
+
+
+def _evidence_boxes(code: str, findings: list[Any], view: Any) -> list[Any]:
+    """The OCR boxes of the evidence on the page shown (text findings only)."""
+    if view is None:
+        return []
+    ocr = state().images.ocr_page(code, view.page.number)
+    if ocr is None:
+        return []
+    boxes = []
+    for f in findings:
+        if f.field == "text" and f.page == view.page.number and f.start is not None:
+            boxes += [polygon for _, polygon in ocr.locate(f.start, f.end)]
+    return boxes
+
+
+@bp.post("/staff/review/record/<path:code>/dismiss")
+@requires(Permission.REVIEW)
+def dismiss(code: str) -> Response:
+    web = state()
+    record = web.backend.get(code, public=False)
+    key = request.form.get("finding", "")
+    if not key:
+        raise BadQueryError("which finding?", "finding")
+    web.review.dismiss(record.archival_code, key, current_staff().name,  # type: ignore
+                       request.form.get("note", "").strip())
+    return redirect(url_for("review.review_record", code=record.archival_code), 303)
+
+
+@bp.post("/staff/review/record/<path:code>/verify")
+@requires(Permission.REVIEW)
+def verify(code: str) -> Response:
+    web = state()
+    record = web.backend.get(code, public=False)
+    web.review.verify(record.archival_code, current_staff().name)  # type: ignore
+    return redirect(url_for("review.review_record", code=record.archival_code), 303)
+
+
+@bp.post("/staff/review/decide")
+@requires(Permission.REVIEW)
+def decide() -> Any:
+    web = state()
+    user = current_staff()
+    assert user is not None
+    codes = [c for c in request.form.getlist("code") if c.strip()]
+    if not codes:
+        raise BadQueryError("select at least one record", "code")
+    try:
+        status = OpenStatus.parse(request.form.get("status", ""))
+    except ValueError as exc:
+        raise BadQueryError(str(exc), "status") from None
+    again_text = request.form.get("review_again", "").strip()
+    try:
+        again = datetime.date.fromisoformat(again_text) if again_text else None
+    except ValueError:
+        raise BadQueryError(f"review_again must be a date (got {again_text!r})",
+                            "review_again") from None
+    exceptions = {}
+    for code in codes:
+        other = request.form.get(f"except:{code}", "").strip()
+        if other:
+            try:
+                exceptions[code] = OpenStatus.parse(other)
+            except ValueError as exc:
+                raise BadQueryError(str(exc), f"except:{code}") from None
+    report = decide_records(
+        web.backend, web.review, web.rules, codes, status,
+        reason=request.form.get("reason", ""), basis=request.form.get("basis", ""),
+        reviewer=user.name, review_date=_review_date(),
+        override=request.form.get("override", ""), is_admin=user.role is Role.ADMIN,
+        review_again=again, exceptions=exceptions)
+    return render_template("staff_review_done.html", report=report, status=status)

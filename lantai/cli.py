@@ -398,6 +398,28 @@ def review_decide_cmd(obj: _Context, codes: tuple[str, ...], status: str, reason
         click.echo(f"  not found: {code}")
 
 
+@review_group.command("export-opened")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="folder to write 开放档案目录.csv/.xlsx/.html into")
+@click.option("--format", "formats", default="csv,xlsx,html", show_default=True,
+              help="comma-separated: csv, xlsx, html")
+@click.pass_obj
+def review_export_opened_cmd(obj: _Context, out_dir: Path, formats: str) -> None:
+    """Publish the catalog of opened records (开放档案目录): only records marked 开放."""
+    from lantai.indexing.service import open_backend
+    from lantai.open_review.export import export_opened
+
+    settings = obj.settings()
+    _require_index(settings)
+    wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    with open_backend(settings) as backend:
+        files = export_opened(backend, out_dir, wanted, archive_name=settings.archive.name)
+        count = backend.count()
+    for fmt, path in files.items():
+        click.echo(f"{fmt}: {path}")
+    click.echo(f"{count} opened records")
+
+
 @review_group.command("verify-log")
 @click.pass_obj
 def review_verify_log_cmd(obj: _Context) -> None:

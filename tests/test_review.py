@@ -299,3 +299,58 @@ def test_killed_mid_batch_every_batch_is_whole_and_the_index_agrees_after_restar
     for code, decision in decided.items():
         assert backend.get(code, public=False).open_status is decision.status, code
     assert backend.count() == sum(d.status is OpenStatus.OPEN for d in decided.values())
+
+
+def test_re_importing_a_catalog_keeps_the_reviewers_decisions(
+        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    from lantai.indexing.service import index_catalog
+
+    settings = make_settings()
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识,日期\nM-001-001-001,甲,未审核,1960年\n"
+                       "M-001-001-002,乙,未审核,1960年\n", encoding="utf-8")
+    index_catalog(settings, catalog)
+    backend = EmbeddedBackend(settings)
+    store = ReviewStore.in_data_dir(settings.data_dir)
+    decide(backend, store, RULES, ["M-001-001-001"], OpenStatus.CONTROLLED, reason="涉密",
+           basis="保密法", reviewer="wang", review_date=TODAY)
+    backend.close()
+    # the unit sends its catalog again, now saying 开放 for both
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("未审核", "开放"),
+                       encoding="utf-8")
+    outcome = index_catalog(settings, catalog)
+    warnings = [str(w) for w in outcome.catalog.warnings]
+    assert any("M-001-001-001: the catalog says 开放, but wang decided 控制" in w
+               for w in warnings)
+    backend = EmbeddedBackend(settings)
+    assert backend.get("M-001-001-001", public=False).open_status is OpenStatus.CONTROLLED
+    assert dict(backend.get("M-001-001-001", public=False).review)["审核人"] == "wang"
+    assert backend.get("M-001-001-002").is_public  # no decision: the catalog's value
+
+
+def test_the_published_catalog_holds_only_opened_records(
+        archive: tuple[EmbeddedBackend, ReviewStore], tmp_path: Path) -> None:
+    import csv
+
+    import openpyxl
+
+    from lantai.open_review.export import export_opened
+
+    backend, store = archive
+    backend.upsert([rec("Q-6", title='=HYPERLINK("http://x") <b>标题</b>',
+                        open_status=OpenStatus.OPEN)])
+    decide(backend, store, RULES, ["Q-1"], OpenStatus.OPEN, reason="满期", basis="b",
+           reviewer="wang", review_date=TODAY)
+    files = export_opened(backend, tmp_path, ("csv", "xlsx", "html"), archive_name="本馆")
+    with files["csv"].open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "档号" and [r[0] for r in rows[1:]] == ["Q-1", "Q-5", "Q-6"]
+    assert rows[1][7]  # the date it was opened
+    sheet = openpyxl.load_workbook(files["xlsx"]).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [v[0] for v in values[1:]] == ["Q-1", "Q-5", "Q-6"]
+    assert values[3][2].startswith("'=")  # no formula from a title
+    page = files["html"].read_text(encoding="utf-8")
+    assert "&lt;b&gt;标题&lt;/b&gt;" in page and "<b>" not in page and "绝密方案" not in page
+    with pytest.raises(BadQueryError):
+        export_opened(backend, tmp_path, ("pdf",), archive_name="本馆")

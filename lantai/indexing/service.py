@@ -10,7 +10,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -18,7 +18,7 @@ from typing import TypeVar
 from lantai.catalog.model import Record
 from lantai.config import Settings
 from lantai.errors import ImportFailed
-from lantai.indexing.catalog_import import ImportReport, load_mapping, read_catalog
+from lantai.indexing.catalog_import import ImportIssue, ImportReport, load_mapping, read_catalog
 from lantai.search.backends import create_backend
 from lantai.search.backends.base import Capability, IndexReport, SearchBackend
 
@@ -72,9 +72,9 @@ def index_catalog(
     backend = backend or open_backend(settings, rebuild=rebuild)
     fonds_names: dict[str, Counter[str]] = {}
     try:
-        records: Iterable[Record] = _noting_fonds_names(
+        records: Iterable[Record] = _keeping_decisions(_noting_fonds_names(
             read_catalog(catalog, mapping=mapping, text_dir=text_dir, report=report),
-            fonds_names)
+            fonds_names), settings, report)
         if progress:
             records = _progress(records, "indexing", unit="rec")
         if workers is None:
@@ -91,6 +91,33 @@ def index_catalog(
             backend.close()
     report_path = write_report(settings, report, result)
     return IndexOutcome(report, result, report_path)
+
+
+def _keeping_decisions(records: Iterable[Record], settings: Settings, report: ImportReport
+                       ) -> Iterator[Record]:
+    """Records as read, except that a reviewer's decision (open review) wins over the
+    catalog's 开放标识: re-importing a catalog never silently reopens or closes a decided
+    record. Each disagreement is reported."""
+    from lantai.open_review.store import DB_FILE, ReviewStore
+
+    if not (Path(settings.data_dir) / DB_FILE).is_file():
+        yield from records
+        return
+    decided = ReviewStore.in_data_dir(settings.data_dir).decided()
+    for record in records:
+        decision = decided.get(record.archival_code)
+        if decision is None or decision.status is record.open_status:
+            yield record
+            continue
+        when = datetime.fromtimestamp(decision.time, UTC).date().isoformat()
+        report.issues.append(ImportIssue(
+            report.file, 0, "开放标识",
+            f"{record.archival_code}: the catalog says {record.open_status.value}, but "
+            f"{decision.reviewer} decided {decision.status.value} on {when} (open review); "
+            "the decision is kept — change it through open review", "warning"))
+        yield replace(record, open_status=decision.status, review=tuple(sorted({
+            "审核结论": decision.status.value, "审核理由": decision.reason,
+            "审核依据": decision.basis, "审核人": decision.reviewer, "审核日期": when}.items())))
 
 
 def write_report(settings: Settings, report: ImportReport, result: IndexReport) -> Path:

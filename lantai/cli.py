@@ -420,6 +420,59 @@ def review_export_opened_cmd(obj: _Context, out_dir: Path, formats: str) -> None
     click.echo(f"{count} opened records")
 
 
+@review_group.command("coreview-export")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--unit", required=True, help="the co-reviewing unit (形成或移交单位)")
+@click.option("--proposed", default="开放", show_default=True,
+              help="the archive's proposed decision, shown to the unit")
+@click.option("--reviewer", required=True, help="the staff account sending the batch")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="the XLSX workbook to send")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path))
+@click.pass_obj
+def review_coreview_export_cmd(obj: _Context, codes: tuple[str, ...], unit: str, proposed: str,
+                               reviewer: str, out_path: Path, rules_path: Path | None) -> None:
+    """Send records to the co-reviewing unit as an XLSX workbook it fills in."""
+    from lantai.catalog.model import OpenStatus
+    from lantai.indexing.service import open_backend
+    from lantai.open_review.coreview import export_batch
+
+    settings, rules, store = _review_setup(obj, rules_path)
+    _require_index(settings)
+    user = _staff_member(settings, reviewer, "--reviewer")
+    try:
+        status = OpenStatus.parse(proposed)
+    except ValueError as exc:
+        raise BadQueryError(str(exc), "--proposed") from None
+    with open_backend(settings) as backend:
+        batch = export_batch(backend, store, rules, list(dict.fromkeys(codes)), unit=unit,
+                             proposed=status, reviewer=user.name, out=out_path,
+                             review_date=_as_of(None))
+    click.echo(f"batch {batch}: {len(set(codes))} records sent to {unit}: {out_path}")
+
+
+@review_group.command("coreview-import")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--reviewer", required=True, help="the staff account importing the opinions")
+@click.pass_obj
+def review_coreview_import_cmd(obj: _Context, workbook: Path, reviewer: str) -> None:
+    """Import the co-reviewing unit's opinions; the records return to the queue."""
+    from lantai.open_review.coreview import import_opinions
+    from lantai.open_review.store import ReviewStore
+
+    settings = obj.settings()
+    if not workbook.is_file():
+        raise NotFound(f"workbook {workbook} does not exist")
+    user = _staff_member(settings, reviewer, "--reviewer")
+    done = import_opinions(ReviewStore.in_data_dir(settings.data_dir), workbook,
+                           actor=user.name)
+    counts: dict[str, int] = {}
+    for _, opinion in done:
+        counts[opinion] = counts.get(opinion, 0) + 1
+    click.echo(f"{len(done)} opinions imported: "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 @review_group.command("verify-log")
 @click.pass_obj
 def review_verify_log_cmd(obj: _Context) -> None:

@@ -354,3 +354,46 @@ def test_the_published_catalog_holds_only_opened_records(
     assert "&lt;b&gt;标题&lt;/b&gt;" in page and "<b>" not in page and "绝密方案" not in page
     with pytest.raises(BadQueryError):
         export_opened(backend, tmp_path, ("pdf",), archive_name="本馆")
+
+
+def test_co_review_round_trip(archive: tuple[EmbeddedBackend, ReviewStore],
+                              tmp_path: Path) -> None:
+    import openpyxl
+
+    from lantai.errors import ImportFailed
+    from lantai.open_review.coreview import export_batch, import_opinions
+
+    backend, store = archive
+    out = tmp_path / "送审.xlsx"
+    export_batch(backend, store, RULES, ["Q-1", "Q-2"], unit="安澜市教育局",
+                 proposed=OpenStatus.OPEN, reviewer="wang", out=out, review_date=TODAY)
+    # waiting for the unit: opening is refused, the queue says why
+    report = decide(backend, store, RULES, ["Q-1"], OpenStatus.OPEN, reason="r", basis="b",
+                    reviewer="wang", review_date=TODAY)
+    assert report.refused and "等待其意见" in report.refused[0][1]
+    book = openpyxl.load_workbook(out)
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:2] == ("档号", "题名") and {r[0] for r in rows[2:]} == {"Q-1", "Q-2"}
+    assert "居民身份证号码" in next(r for r in rows[2:] if r[0] == "Q-2")[4]
+    # the unit fills in one row badly: nothing is imported, the row is named
+    sheet["G3"], sheet["G4"] = "开放", "不同意"
+    book.save(out)
+    with pytest.raises(ImportFailed) as bad:
+        import_opinions(store, out, actor="wang")
+    assert f"{out}, row 4, column 会同单位意见" in str(bad.value)
+    assert all(not c["opinion"] for c in store.coreviews().values())
+    sheet["G4"], sheet["H4"] = "控制", "涉及职工个人信息"
+    book.save(out)
+    assert sorted(import_opinions(store, out, actor="wang")) == [("Q-1", "开放"),
+                                                                 ("Q-2", "控制")]
+    items = {i.record.archival_code: i for i in queue(backend, store, RULES, TODAY)}
+    assert items["Q-1"].group == CLEAR  # the unit agreed
+    assert items["Q-2"].group == RESTRICTED
+    assert any("安澜市教育局会同审核意见：控制（涉及职工个人信息）" == f.message
+               for f in items["Q-2"].assessment.findings)
+    assert decide(backend, store, RULES, ["Q-1"], OpenStatus.OPEN, reason="会同审核同意",
+                  basis="档案法第三十条", reviewer="wang", review_date=TODAY).decided == ["Q-1"]
+    actions = [e.action for e in store.log()]
+    assert actions.count("coreview.send") == 2 and actions.count("coreview.return") == 2
+    assert store.verify_log()[1] is None

@@ -28,6 +28,7 @@ from lantai.open_review import detect as detectors
 
 BLOCK = "block"
 FLAG = "flag"
+INFO = "info"  # shown to the reviewer; neither blocks nor flags
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class Rules:
 class Finding:
     """One thing a rule says about a record, with its evidence."""
 
-    rule: str  # age | date | classification | opinion | restriction | pi:<kind> | term:<cat>
-    effect: str  # block | flag
+    rule: str  # age | date | classification | opinion | restriction | coreview | pi:<kind> |
+    # term:<category>
+    effect: str  # block | flag | info
     message: str
     basis: str
     field: str = ""  # the catalog field, or "text" / "title"
@@ -119,7 +121,7 @@ class Assessment:
     @property
     def clear(self) -> bool:
         """Due, nothing blocking and nothing flagged: the clear-cut cases go first."""
-        return self.due and not self.findings
+        return self.due and not self.blocks and not self.flags
 
 
 class _Reader:

@@ -61,6 +61,16 @@ CREATE TABLE IF NOT EXISTS verified (
     reviewer TEXT NOT NULL,
     time REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS coreview (
+    archival_code TEXT PRIMARY KEY,
+    batch TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    sent REAL NOT NULL,
+    proposed TEXT NOT NULL,
+    opinion TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    returned REAL
+);
 CREATE TABLE IF NOT EXISTS log (
     seq INTEGER PRIMARY KEY,
     time REAL NOT NULL,
@@ -248,6 +258,34 @@ class ReviewStore:
             "d.override, d.review_again FROM decisions d JOIN (SELECT archival_code, "
             "max(id) AS id FROM decisions GROUP BY archival_code) last ON last.id = d.id")
         return {r[0]: Decision(r[0], OpenStatus(r[1]), *r[2:]) for r in rows}
+
+    # -- co-review by the unit that created or transferred the records ----------------------
+    def send_for_coreview(self, codes: Sequence[str], unit: str, proposed: OpenStatus,
+                          reviewer: str, batch: str) -> None:
+        with self._tx() as conn:
+            for code in codes:
+                conn.execute("INSERT OR REPLACE INTO coreview (archival_code, batch, unit, sent, "
+                             "proposed) VALUES (?, ?, ?, ?, ?)",
+                             (code, batch, unit, self.clock(), proposed.value))
+                self._log(conn, reviewer, "coreview.send", code,
+                          {"unit": unit, "batch": batch, "proposed": proposed.value})
+
+    def record_opinions(self, opinions: Sequence[tuple[str, OpenStatus, str]], actor: str
+                        ) -> None:
+        """The co-reviewing unit's opinions (档号, opinion, note): all of them, or none."""
+        with self._tx() as conn:
+            for code, opinion, note in opinions:
+                conn.execute("UPDATE coreview SET opinion = ?, note = ?, returned = ? "
+                             "WHERE archival_code = ?",
+                             (opinion.value, note, self.clock(), code))
+                self._log(conn, actor, "coreview.return", code,
+                          {"opinion": opinion.value, "note": note})
+
+    def coreviews(self) -> dict[str, dict[str, Any]]:
+        rows = self._conn().execute("SELECT archival_code, batch, unit, sent, proposed, "
+                                    "opinion, note, returned FROM coreview")
+        return {r[0]: {"batch": r[1], "unit": r[2], "sent": r[3], "proposed": r[4],
+                       "opinion": r[5], "note": r[6], "returned": r[7]} for r in rows}
 
     # -- dismissals and verification ---------------------------------------------------------
     def dismiss(self, code: str, finding_key: str, reviewer: str, note: str = "") -> None:

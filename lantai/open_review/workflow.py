@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lantai.catalog.model import OpenStatus, Record
 from lantai.errors import BadQueryError, Forbidden
-from lantai.open_review.rules import Assessment, Rules, assess
+from lantai.open_review.rules import BLOCK, INFO, Assessment, Finding, Rules, assess
 from lantai.open_review.store import Decision, ReviewStore
 from lantai.search.backends.base import SearchBackend
 from lantai.search.facets import Filters
@@ -46,6 +46,22 @@ class QueueItem:
                 "findings": [f.to_dict() for f in a.findings]}
 
 
+def coreview_findings(state: dict[str, object] | None, rules: Rules) -> tuple[Finding, ...]:
+    """What co-review adds: waiting for the unit blocks opening; its opinion is shown, and
+    blocks when it is not 开放."""
+    if not state:
+        return ()
+    unit = str(state["unit"])
+    if not state["opinion"]:
+        return (Finding("coreview", BLOCK, f"已送{unit}会同审核，等待其意见", rules.opinion_basis,
+                        field="会同审核", text=unit),)
+    opinion, note = str(state["opinion"]), str(state["note"])
+    effect = INFO if opinion == OpenStatus.OPEN.value else BLOCK
+    return (Finding("coreview", effect, f"{unit}会同审核意见：{opinion}"
+                    + (f"（{note}）" if note else ""), rules.opinion_basis,
+                    field="会同审核", text=opinion),)
+
+
 def _group(assessment: Assessment) -> str:
     if assessment.blocks or not assessment.due:
         return RESTRICTED
@@ -60,6 +76,7 @@ def queue(backend: SearchBackend, store: ReviewStore, rules: Rules,
     decided = store.decided()
     dismissed = store.all_dismissed()
     verified = store.verified()
+    coreviews = store.coreviews()
     groups: dict[str, list[QueueItem]] = {CLEAR: [], FLAGGED: [], RESTRICTED: []}
     for record in backend.iter_records(public=False, filters=filters):
         if record.open_status is OpenStatus.OPEN:
@@ -70,9 +87,11 @@ def queue(backend: SearchBackend, store: ReviewStore, rules: Rules,
             continue
         found = assess(record, rules, review_date)
         gone = dismissed.get(record.archival_code, set())
-        if gone:
+        extra = coreview_findings(coreviews.get(record.archival_code), rules)
+        if gone or extra:
             found = Assessment(found.archival_code, found.review_date, found.open_on,
-                               tuple(f for f in found.findings if f.key not in gone))
+                               tuple(f for f in (*found.findings, *extra)
+                                     if f.key not in gone))
         if flag and not any(f.rule == flag or f.rule.split(":")[-1] == flag
                             or f.rule.split(":")[0] == flag for f in found.findings):
             continue
@@ -111,6 +130,7 @@ def decide(backend: SearchBackend, store: ReviewStore, rules: Rules, codes: Iter
     if not wanted:
         raise BadQueryError("no records to decide", "codes")
     records = backend.get_many(wanted, public=False)
+    coreviews = store.coreviews()
     report = DecisionReport(batch=uuid.uuid4().hex[:12])
     now = store.clock()
     batch: list[Decision] = []
@@ -121,7 +141,8 @@ def decide(backend: SearchBackend, store: ReviewStore, rules: Rules, codes: Iter
             continue
         verdict = exceptions.get(code, status)
         if verdict is OpenStatus.OPEN:
-            blocks = assess(record, rules, review_date, detect_text=False).blocks
+            blocks = assess(record, rules, review_date, detect_text=False).blocks + tuple(
+                f for f in coreview_findings(coreviews.get(code), rules) if f.effect == BLOCK)
             if blocks and not override:
                 report.refused.append((code, "；".join(b.message for b in blocks)))
                 continue

@@ -19,9 +19,9 @@ from lantai.catalog.model import OpenStatus
 from lantai.errors import BadQueryError
 from lantai.iiif.manifest import image_url
 from lantai.iiif.viewer import page_view
-from lantai.open_review.rules import assess
+from lantai.open_review.rules import Assessment, assess
+from lantai.open_review.workflow import coreview_findings, queue
 from lantai.open_review.workflow import decide as decide_records
-from lantai.open_review.workflow import queue
 from lantai.search.highlight import mark_spans
 from lantai.search.request import parse_page_number, parse_search_params
 from lantai.search_app import state
@@ -67,7 +67,10 @@ def review_queue() -> str:
 def review_record(code: str) -> str:
     web = state()
     record = web.backend.get(code, public=False)
-    assessment = assess(record, web.rules, _review_date())
+    found = assess(record, web.rules, _review_date())
+    extra = coreview_findings(web.review.coreviews().get(record.archival_code), web.rules)
+    assessment = Assessment(found.archival_code, found.review_date, found.open_on,
+                            found.findings + extra)
     dismissed = web.review.dismissed(record.archival_code)
     findings = [(f, f.key in dismissed) for f in assessment.findings]
     live = [f for f, gone in findings if not gone]

@@ -288,16 +288,10 @@ def _review_setup(obj: _Context, rules_path: Path | None) -> tuple[Any, Any, Any
     return settings, load_rules(path), ReviewStore.in_data_dir(settings.data_dir)
 
 
-def _as_of(text: str | None) -> Any:
-    import datetime
+def _as_of(text: str | None, option: str = "--as-of") -> Any:
+    from lantai.open_review.workflow import parse_review_date
 
-    if not text:
-        return datetime.date.today()
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise BadQueryError(f"--as-of must be a date like 2026-12-04 (got {text!r})",
-                            "--as-of") from None
+    return parse_review_date(text, option)
 
 
 def _staff_member(settings: Settings, name: str, option: str) -> Any:
@@ -384,7 +378,7 @@ def review_decide_cmd(obj: _Context, codes: tuple[str, ...], status: str, reason
     except ValueError as exc:
         raise BadQueryError(str(exc), "--status") from None
     user = _staff_member(settings, reviewer, "--reviewer")
-    again = _as_of(review_again) if review_again else None
+    again = _as_of(review_again, "--review-again") if review_again else None
     with open_backend(settings) as backend:
         store.reconcile(backend)
         report = decide(backend, store, rules, codes, verdict, reason=reason, basis=basis,

@@ -27,6 +27,33 @@ def shared_data() -> Path:
     return path
 
 
+class FakeClock:
+    """A clock tests move by hand (``clock.now += 60``)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny parameters, so tests do not spend seconds hashing passwords."""
+    import argon2
+
+    from lantai.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
+        time_cost=1, memory_cost=64, parallelism=1))
+    monkeypatch.setattr(passwords, "_DUMMY", None)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:

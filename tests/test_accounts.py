@@ -17,35 +17,16 @@ from lantai.accounts.store import (
     Outcome,
 )
 from lantai.errors import BadQueryError, Conflict, NotFound
+from tests.conftest import FakeClock
 
 PASSWORD = "长城 correct horse 1937"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with tiny parameters, so the tests do not spend seconds hashing."""
-    import argon2
-
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
-    monkeypatch.setattr(passwords, "_DUMMY", None)
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> AccountStore:
+def store(tmp_path: Path, clock: FakeClock) -> AccountStore:
     accounts = AccountStore(tmp_path / "accounts.sqlite3", idle_seconds=1800,
                             absolute_seconds=8 * 3600, clock=clock)
     accounts.add_user("wang", Role.REVIEWER, PASSWORD)
@@ -83,7 +64,7 @@ def test_the_permission_table() -> None:
     assert all(Permission.VIEW_UNOPENED in PERMISSIONS[r] for r in Role)
 
 
-def test_sign_in_opens_a_session_that_ends(store: AccountStore, clock: Clock) -> None:
+def test_sign_in_opens_a_session_that_ends(store: AccountStore, clock: FakeClock) -> None:
     result = store.sign_in("Wang", PASSWORD, "10.0.0.1")
     assert result.outcome is Outcome.OK and result.user and result.user.name == "wang"
     assert store.session_user(result.token).name == "wang"  # type: ignore[union-attr]
@@ -118,7 +99,7 @@ def test_role_change_disable_and_reset_end_sessions(store: AccountStore) -> None
     assert store.sign_in("wang", PASSWORD, "a").outcome is Outcome.DISABLED
 
 
-def test_failures_slow_an_account_down_then_lock_it(store: AccountStore, clock: Clock) -> None:
+def test_failures_slow_an_account_down_then_lock_it(store: AccountStore, clock: FakeClock) -> None:
     for _ in range(ACCOUNT_FREE):
         assert store.sign_in("wang", "wrong password", "a").outcome is Outcome.BAD
     # from now on each try must wait 2^n s after the last failure, or it is refused unchecked
@@ -142,7 +123,7 @@ def test_failures_slow_an_account_down_then_lock_it(store: AccountStore, clock: 
     assert store.sign_in("wang", PASSWORD, "g").outcome is Outcome.OK
 
 
-def test_one_address_guessing_many_names_is_slowed(store: AccountStore, clock: Clock) -> None:
+def test_one_address_guessing_many_names_is_slowed(store: AccountStore, clock: FakeClock) -> None:
     for i in range(ADDRESS_FREE):
         assert store.sign_in(f"user{i}", "guess guess guess", "6.6.6.6").outcome is Outcome.BAD
     refused = store.sign_in("wang", PASSWORD, "6.6.6.6")

@@ -198,13 +198,8 @@ def test_demo_runs_scans_through_ocr_to_the_viewer(tmp_path: Path) -> None:
     assert "<polygon" in viewer.split("</section>")[0]
 
 
-def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import argon2
-
-    from lantai.accounts import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
+@pytest.mark.usefixtures("cheap_passwords")
+def test_users_commands(tmp_path: Path) -> None:
     data = tmp_path / "d"
 
     def users(*args: str, stdin: str | None = None) -> tuple[int, str]:
@@ -269,14 +264,8 @@ def test_review_detect_writes_one_line_per_text_and_names_bad_lines(tmp_path: Pa
     assert missing.exit_code == 3
 
 
-def test_review_queue_decide_and_verify_log(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import argon2
-
-    from lantai.accounts import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
+@pytest.mark.usefixtures("cheap_passwords")
+def test_review_queue_decide_and_verify_log(tmp_path: Path) -> None:
     data = tmp_path / "d"
     catalog = tmp_path / "c.csv"
     catalog.write_text("档号,题名,开放标识,日期,密级,全文\n"

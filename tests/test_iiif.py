@@ -327,15 +327,10 @@ def test_a_page_whose_text_changed_after_ocr_shows_no_boxes(
     assert "<polygon" not in viewer.split("</section>")[0]
 
 
-def test_signed_in_staff_see_the_images_of_unopened_records(
-        built: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    import argon2
-
-    from lantai.accounts import passwords
+@pytest.mark.usefixtures("cheap_passwords")
+def test_signed_in_staff_see_the_images_of_unopened_records(built: Flask) -> None:
     from lantai.accounts.roles import Role
 
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
     built.extensions["lantai"].accounts.add_user("wang", Role.REVIEWER, "审核员的长密码 2026")
     client = built.test_client()
     login = client.get("/staff/login").get_data(as_text=True)

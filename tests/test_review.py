@@ -390,7 +390,7 @@ def test_co_review_round_trip(archive: tuple[EmbeddedBackend, ReviewStore],
     items = {i.record.archival_code: i for i in queue(backend, store, RULES, TODAY)}
     assert items["Q-1"].group == CLEAR  # the unit agreed
     assert items["Q-2"].group == RESTRICTED
-    assert any("安澜市教育局会同审核意见：控制（涉及职工个人信息）" == f.message
+    assert any(f.message == "安澜市教育局会同审核意见：控制（涉及职工个人信息）"
                for f in items["Q-2"].assessment.findings)
     assert decide(backend, store, RULES, ["Q-1"], OpenStatus.OPEN, reason="会同审核同意",
                   basis="档案法第三十条", reviewer="wang", review_date=TODAY).decided == ["Q-1"]

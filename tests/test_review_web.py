@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lantai.accounts import passwords
 from lantai.accounts.roles import Role
 from lantai.catalog.model import OpenStatus, Record
 from lantai.config import Settings
@@ -22,13 +21,7 @@ PASSWORD = "档案开放审核 2026 年"
 ID_TEXT = "职工张三，身份证11010519491231002X，1950年入厂。"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    import argon2
-
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
-    monkeypatch.setattr(passwords, "_DUMMY", None)
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def rec(code: str, title: str, **fields: object) -> Record:

@@ -13,14 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lantai.accounts import passwords
 from lantai.accounts.roles import Role
 from lantai.accounts.store import ACCOUNT_FREE
 from lantai.catalog.model import OpenStatus
 from lantai.config import Settings
 from lantai.search.backends.embedded import EmbeddedBackend
 from lantai.search_app import create_app
-from tests.conftest import record
+from tests.conftest import FakeClock, record
 
 PASSWORD = "长城 correct horse 1937"
 HIDDEN = "X001-WS·1985-Y-0099"
@@ -34,30 +33,11 @@ ADMIN_ONLY = [("GET", "/staff/users"), ("GET", "/staff/audit"),
               ("POST", "/staff/users/zhao/disable"), ("POST", "/api/v1/staff/users/zhao/unlock")]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    import argon2
-
-    monkeypatch.setattr(passwords, "_hasher", argon2.PasswordHasher(
-        time_cost=1, memory_cost=64, parallelism=1))
-    monkeypatch.setattr(passwords, "_DUMMY", None)
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(make_settings: Callable[..., Settings], clock: Clock) -> Flask:
+def app(make_settings: Callable[..., Settings], clock: FakeClock) -> Flask:
     settings = make_settings()
     backend = EmbeddedBackend(settings)
     backend.upsert([
@@ -203,7 +183,7 @@ def test_next_brings_staff_back_where_they_were(app: Flask) -> None:
     assert response.headers["Location"] == "/staff/audit"  # type: ignore[attr-defined]
 
 
-def test_the_rate_limit_trips_and_releases(app: Flask, clock: Clock) -> None:
+def test_the_rate_limit_trips_and_releases(app: Flask, clock: FakeClock) -> None:
     client = app.test_client()
     for _ in range(ACCOUNT_FREE):
         assert sign_in(client, "wang", "wrong password!").status_code == 401  # type: ignore
@@ -217,7 +197,7 @@ def test_the_rate_limit_trips_and_releases(app: Flask, clock: Clock) -> None:
     assert [e.action for e in log[:2]] == ["login.success", "login.throttled"]
 
 
-def test_a_locked_account_needs_an_administrator(app: Flask, clock: Clock) -> None:
+def test_a_locked_account_needs_an_administrator(app: Flask, clock: FakeClock) -> None:
     accounts = app.extensions["lantai"].accounts
     attacker = app.test_client()
     failures = 0
@@ -276,7 +256,7 @@ def test_cookies_are_httponly_lax_and_secure_over_https(app: Flask) -> None:
     assert "Secure" in over_https.headers["Set-Cookie"]
 
 
-def test_sessions_time_out_when_idle(app: Flask, clock: Clock) -> None:
+def test_sessions_time_out_when_idle(app: Flask, clock: FakeClock) -> None:
     client = app.test_client()
     sign_in(client, "wang")
     assert client.get("/staff/").status_code == 200

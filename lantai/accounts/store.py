@@ -22,10 +22,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +31,7 @@ from pathlib import Path
 from lantai.accounts import passwords
 from lantai.accounts.roles import Role
 from lantai.errors import BadQueryError, Conflict, NotFound
+from lantai.sqlite_state import SqliteState
 
 DB_FILE = "accounts.sqlite3"
 ACCOUNT_FREE = 3
@@ -122,43 +121,21 @@ def _name(text: str) -> str:
     return name
 
 
-class AccountStore:
+class AccountStore(SqliteState):
     """One archive's staff accounts. Safe to share between threads."""
 
     def __init__(self, path: Path, *, idle_seconds: float = 30 * 60,
                  absolute_seconds: float = 8 * 3600,
                  clock: Callable[[], float] = time.time) -> None:
-        self.path = path
         self.idle_seconds = idle_seconds
         self.absolute_seconds = absolute_seconds
         self.clock = clock
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn().executescript(_SCHEMA)  # its own transaction
+        super().__init__(path, _SCHEMA)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **kwargs: object) -> AccountStore:
         return cls(Path(data_dir) / DB_FILE, **kwargs)  # type: ignore[arg-type]
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- accounts ----------------------------------------------------------------------------
     def add_user(self, name: str, role: Role, password: str, *, actor: str = "cli",

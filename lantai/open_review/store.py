@@ -19,16 +19,15 @@ import datetime
 import hashlib
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lantai.catalog.model import OpenStatus
 from lantai.search.backends.base import SearchBackend, StatusChange
+from lantai.sqlite_state import SqliteState
 
 DB_FILE = "review.sqlite3"
 GENESIS = "0" * 64
@@ -120,39 +119,17 @@ def _entry_hash(prev: str, seq: int, when: float, actor: str, action: str, targe
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class ReviewStore:
+class ReviewStore(SqliteState):
     """One archive's review state. Safe to share between threads."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
         self.clock = clock
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn().executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA, synchronous="FULL")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ReviewStore:
         return cls(Path(data_dir) / DB_FILE)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- the log -----------------------------------------------------------------------------
     def _log(self, conn: sqlite3.Connection, actor: str, action: str, target: str,

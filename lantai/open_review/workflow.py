@@ -25,6 +25,18 @@ from lantai.open_review.store import Decision, ReviewStore
 from lantai.search.backends.base import SearchBackend
 from lantai.search.facets import Filters
 
+
+def parse_review_date(text: str | None, param: str) -> datetime.date:
+    """A review date given as ``2026-12-04`` (today when empty)."""
+    if not text:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadQueryError(f"{param} must be a date like 2026-12-04 (got {text!r})",
+                            param) from None
+
+
 #: Groups of the queue, in the order they are worked.
 CLEAR, FLAGGED, RESTRICTED = "clear", "flagged", "restricted"
 

@@ -20,7 +20,7 @@ from lantai.errors import BadQueryError
 from lantai.iiif.manifest import image_url
 from lantai.iiif.viewer import page_view
 from lantai.open_review.rules import Assessment, assess
-from lantai.open_review.workflow import coreview_findings, queue
+from lantai.open_review.workflow import coreview_findings, parse_review_date, queue
 from lantai.open_review.workflow import decide as decide_records
 from lantai.search.highlight import mark_spans
 from lantai.search.request import parse_page_number, parse_search_params
@@ -34,14 +34,7 @@ QUEUE_SIZE = 100
 
 
 def _review_date() -> datetime.date:
-    text = request.values.get("as_of", "")
-    if not text:
-        return datetime.date.today()
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise BadQueryError(f"as_of must be a date like 2026-12-04 (got {text!r})",
-                            "as_of") from None
+    return parse_review_date(request.values.get("as_of"), "as_of")
 
 
 @bp.get("/staff/review")
@@ -148,11 +141,7 @@ def decide() -> Any:
     except ValueError as exc:
         raise BadQueryError(str(exc), "status") from None
     again_text = request.form.get("review_again", "").strip()
-    try:
-        again = datetime.date.fromisoformat(again_text) if again_text else None
-    except ValueError:
-        raise BadQueryError(f"review_again must be a date (got {again_text!r})",
-                            "review_again") from None
+    again = parse_review_date(again_text, "review_again") if again_text else None
     exceptions = {}
     for code in codes:
         other = request.form.get(f"except:{code}", "").strip()

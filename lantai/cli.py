@@ -321,10 +321,13 @@ def _staff_member(settings: Settings, name: str, option: str) -> Any:
               help="rules file (default: the setting review.rules, else the built-in rules)")
 @click.option("--limit", type=click.IntRange(1, 10**7), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="one JSON object a line, every finding")
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path),
+              help="also write the whole queue view to this XLSX workbook")
 @click.pass_obj
 def review_queue_cmd(obj: _Context, fonds: tuple[str, ...], year: tuple[str, ...],
                      category: tuple[str, ...], flag: str | None, as_of: str | None,
-                     rules_path: Path | None, limit: int, as_json: bool) -> None:
+                     rules_path: Path | None, limit: int, as_json: bool,
+                     xlsx_path: Path | None) -> None:
     """The records waiting for review: clear cases first, then flagged, then restricted."""
     from lantai.indexing.service import open_backend
     from lantai.open_review.workflow import queue
@@ -339,6 +342,10 @@ def review_queue_cmd(obj: _Context, fonds: tuple[str, ...], year: tuple[str, ...
         store.reconcile(backend)
         items = queue(backend, store, rules, _as_of(as_of), filters=filters, flag=flag)
     counts = {g: sum(i.group == g for i in items) for g in ("clear", "flagged", "restricted")}
+    if xlsx_path is not None:
+        from lantai.open_review.export import queue_xlsx
+
+        click.echo(f"workbook: {queue_xlsx(items, xlsx_path)}", err=True)
     for item in items[:limit]:
         if as_json:
             click.echo(json.dumps(item.to_dict(), ensure_ascii=False))

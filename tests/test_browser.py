@@ -357,6 +357,28 @@ def test_no_serious_accessibility_violations(browser: Any, live_server: str,
         assert not violations, f"{kind} at {viewport}: " + "; ".join(violations)
 
 
+#: Staff page types, checked signed in (a reviewer).
+STAFF_PAGES = {
+    "staff-home": "/staff/",
+    "staff-review-queue": "/staff/review",
+    "staff-review-record": "/staff/review/record/" + quote(HIDDEN_CODE),
+    "staff-record-unopened": "/records/" + quote(HIDDEN_CODE),
+}
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_no_serious_accessibility_violations_on_staff_pages(browser: Any, live_server: str,
+                                                            viewport: str) -> None:
+    script = axe_script()
+    for tab in open_tab(browser, live_server, viewport, bypass_csp=True):
+        sign_in_as_staff(tab)
+        found = []
+        for kind, path in STAFF_PAGES.items():
+            assert tab.goto(path).status == 200, path
+            found += [f"{kind}: {v}" for v in axe_violations(tab, script)]
+        assert not found, f"at {viewport}: " + "; ".join(found)
+
+
 def test_the_axe_check_finds_a_known_violation(browser: Any, live_server: str) -> None:
     """Guards the check itself: a page with an unlabelled image and field must fail it."""
     script = axe_script()

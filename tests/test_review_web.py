@@ -162,3 +162,20 @@ def test_bad_decisions_name_the_parameter(app: Flask) -> None:
         response = client.post("/staff/review/decide", data={"csrf_token": csrf, **form})
         assert response.status_code == 400, form
         assert param in response.get_data(as_text=True)
+
+
+def test_the_queue_view_downloads_as_a_workbook(app: Flask) -> None:
+    import io
+
+    import openpyxl
+
+    assert app.test_client().get("/staff/review.xlsx").status_code == 302
+    client = signed_in(app, "wang")
+    page = client.get("/staff/review?flag=id_number").get_data(as_text=True)
+    assert 'href="/staff/review.xlsx?flag=id_number"' in page
+    response = client.get("/staff/review.xlsx?flag=id_number")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "档号" and [r[0] for r in rows[1:]] == ["X1-001-001-002"]
+    assert "居民身份证号码" in rows[1][8]

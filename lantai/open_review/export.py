@@ -12,7 +12,7 @@ import datetime
 import html
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +107,30 @@ def export_opened(backend: SearchBackend, out_dir: Path, formats: tuple[str, ...
         written["html"] = out_dir / f"{STEM}.html"
         _atomic(written["html"], write_html)
     return written
+
+
+QUEUE_COLUMNS = ("档号", "题名", "全宗", "年度", "门类", "开放标识", "类别", "按年限可开放日期",
+                 "审核发现", "已核验")
+_GROUPS = {"clear": "明确可开放", "flagged": "需查看", "restricted": "受限"}
+
+
+def queue_xlsx(items: Sequence[Any], path: Path) -> Path:
+    """A staff view of the queue as a workbook (one row a record, its findings summarised)."""
+    openpyxl: Any = require("openpyxl", "all", "writing XLSX")
+
+    def write(tmp: str) -> None:
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("审核队列")
+        sheet.append(list(QUEUE_COLUMNS))
+        for item in items:
+            r, a = item.record, item.assessment
+            row = [r.archival_code, r.title, r.fonds, str(r.year or ""), r.category,
+                   r.open_status.value, _GROUPS.get(item.group, item.group),
+                   a.open_on.isoformat() if a.open_on else "",
+                   "；".join(dict.fromkeys(f.message for f in a.findings)),
+                   "是" if item.verified else ""]
+            sheet.append(["'" + v if v[:1] in "=+-@" else v for v in row])
+        book.save(tmp)
+
+    _atomic(path, write, binary=True)
+    return path

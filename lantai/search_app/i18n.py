@@ -143,6 +143,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue_counts": ("待审 {total} 件：明确可开放 {clear}，需查看 {flagged}，受限 {restricted}",
                      "{total} waiting: {clear} clear, {flagged} to look at, {restricted} "
                      "restricted"),
+    "download_xlsx": ("下载本视图（XLSX）", "Download this view (XLSX)"),
     "queue_empty": ("没有待审档案。", "Nothing is waiting for review."),
     "select": ("选择", "Select"),
     "group": ("类别", "Group"),

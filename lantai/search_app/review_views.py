@@ -55,6 +55,31 @@ def review_queue() -> str:
                                                         request.args, replace={"page": str(n)}))
 
 
+@bp.get("/staff/review.xlsx")
+@requires(Permission.REVIEW)
+def review_queue_xlsx() -> Response:
+    """The queue view of the page (same filters) as a workbook."""
+    import tempfile
+    from pathlib import Path
+
+    from flask import send_file
+
+    from lantai.open_review.export import queue_xlsx
+
+    web = state()
+    filters = parse_search_params(request.args, web.settings.search, public=False).filters
+    items = queue(web.backend, web.review, web.rules, _review_date(), filters=filters,
+                  flag=request.args.get("flag") or None)
+    with tempfile.TemporaryDirectory() as folder:
+        path = queue_xlsx(items, Path(folder) / "queue.xlsx")
+        data = path.read_bytes()
+    from io import BytesIO
+
+    return send_file(BytesIO(data), as_attachment=True, download_name="审核队列.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument."
+                              "spreadsheetml.sheet")
+
+
 @bp.get("/staff/review/record/<path:code>")
 @requires(Permission.REVIEW)
 def review_record(code: str) -> str:

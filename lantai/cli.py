@@ -738,6 +738,8 @@ def demo_cmd(obj: _Context, records: int, serve: bool) -> None:
                            f"({rec.date_text or rec.year or '—'})")
                 if hit.snippets:
                     click.echo("      " + _ansi(hit.snippets[0].segments).replace("\n", " "))
+    click.echo(f"staff pages (open review, unopened records): add an account first, e.g.\n"
+               f"    lantai --data-dir {settings.data_dir} users add NAME --role admin\n")
     if serve:
         ctx = click.get_current_context()
         serve_cmd = main.get_command(ctx, "serve")

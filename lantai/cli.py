@@ -532,6 +532,61 @@ def review_detect_cmd(obj: _Context, input_path: Path, out_path: Path) -> None:
                             "INPUT.jsonl")
 
 
+@main.group("collections")
+def collections_group() -> None:
+    """Thematic collections: 四史 and red-archive themes built from saved queries."""
+
+
+@collections_group.command("list")
+@click.option("--themes", "themes_dir", type=click.Path(path_type=Path),
+              help="a folder of the archive's own theme files (added to the starter set)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_obj
+def collections_list_cmd(obj: _Context, themes_dir: Path | None, as_json: bool) -> None:
+    """The themes: the starter set and the archive's own."""
+    from lantai.thematic_collections.themes import load_themes
+
+    themes = load_themes(themes_dir)
+    if as_json:
+        click.echo(json.dumps([t.to_dict() for t in themes.values()], ensure_ascii=False))
+        return
+    for theme in themes.values():
+        parent = f" (in {theme.parent})" if theme.parent else ""
+        period = f" {theme.period[0]}–{theme.period[1]}" if theme.period else ""
+        click.echo(f"{theme.slug}\t{theme.title_zh} / {theme.title_en}{period}{parent}")
+
+
+@collections_group.command("build")
+@click.argument("slug")
+@click.option("--themes", "themes_dir", type=click.Path(path_type=Path))
+@click.option("--size", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--staff", is_flag=True, help="a curator's preview: include records not 开放")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_obj
+def collections_build_cmd(obj: _Context, slug: str, themes_dir: Path | None, size: int,
+                          staff: bool, as_json: bool) -> None:
+    """A theme's candidates, best first, each with why it was found."""
+    from lantai.indexing.service import open_backend
+    from lantai.thematic_collections.builder import build
+    from lantai.thematic_collections.themes import load_themes
+
+    themes = load_themes(themes_dir)
+    if slug not in themes:
+        raise NotFound(f"no theme {slug!r} (lantai collections list)")
+    settings = obj.settings()
+    _require_index(settings)
+    with open_backend(settings) as backend:
+        candidates = build(backend, themes[slug], public=not staff, size=size)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in candidates], ensure_ascii=False))
+        return
+    for number, c in enumerate(candidates, start=1):
+        click.echo(f"{number:3d}. [{c.record.archival_code}] {c.record.title} "
+                   f"({c.record.date_text or c.record.year or '—'}) {c.score:.2f} — "
+                   + "；".join(c.why))
+    click.echo(f"{len(candidates)} candidates for {themes[slug].title_zh}")
+
+
 @main.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")

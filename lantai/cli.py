@@ -294,19 +294,22 @@ def _as_of(text: str | None, option: str = "--as-of") -> Any:
     return parse_review_date(text, option)
 
 
-def _staff_member(settings: Settings, name: str, option: str) -> Any:
-    """The staff account a command acts for: it must exist, be enabled and may review."""
+def _staff_member(settings: Settings, name: str, option: str, permission: Any = None) -> Any:
+    """The staff account a command acts for: it must exist, be enabled and hold
+    ``permission`` (reviewing, unless said)."""
     from lantai.accounts.roles import Permission, allowed
     from lantai.accounts.store import AccountStore
     from lantai.errors import Forbidden
+
+    permission = permission or Permission.REVIEW
 
     try:
         user = AccountStore.in_data_dir(settings.data_dir).user(name)
     except NotFound:
         raise BadQueryError(f"{option}: no staff account {name!r} (lantai users add)",
                             option) from None
-    if user.disabled or not allowed(user.role, Permission.REVIEW):
-        raise Forbidden(f"{name} ({user.role.value}) may not make review decisions")
+    if user.disabled or not allowed(user.role, permission):
+        raise Forbidden(f"{name} ({user.role.value}) may not do this ({permission.value})")
     return user
 
 
@@ -554,6 +557,121 @@ def collections_list_cmd(obj: _Context, themes_dir: Path | None, as_json: bool) 
         parent = f" (in {theme.parent})" if theme.parent else ""
         period = f" {theme.period[0]}–{theme.period[1]}" if theme.period else ""
         click.echo(f"{theme.slug}\t{theme.title_zh} / {theme.title_en}{period}{parent}")
+
+
+def _curation(obj: _Context, slug: str, curator: str, themes_dir: Path | None
+              ) -> tuple[Settings, Any, Any, Any]:
+    """Settings, the theme, the collection store and the curator (an account that may curate)."""
+    from lantai.accounts.roles import Permission
+    from lantai.thematic_collections.store import CollectionStore
+    from lantai.thematic_collections.themes import load_themes
+
+    themes = load_themes(themes_dir)
+    if slug not in themes:
+        raise NotFound(f"no theme {slug!r} (lantai collections list)")
+    settings = obj.settings()
+    user = _staff_member(settings, curator, "--curator", Permission.CURATE)
+    return settings, themes[slug], CollectionStore.in_data_dir(settings.data_dir), user
+
+
+@collections_group.command("curate")
+@click.argument("slug")
+@click.argument("action", type=click.Choice(["accept", "exclude", "pin", "unpin", "move",
+                                             "note", "intro"]))
+@click.argument("codes", nargs=-1)
+@click.option("--curator", required=True, help="the staff account curating")
+@click.option("--position", type=int, help="move: the new 1-based position")
+@click.option("--zh", "text_zh", help="note or intro: the Chinese text")
+@click.option("--en", "text_en", help="note or intro: the English text")
+@click.option("--timeline", help="note: the date shown on the timeline")
+@click.option("--themes", "themes_dir", type=click.Path(path_type=Path))
+@click.pass_obj
+def collections_curate_cmd(obj: _Context, slug: str, action: str, codes: tuple[str, ...],
+                           curator: str, position: int | None, text_zh: str | None,
+                           text_en: str | None, timeline: str | None,
+                           themes_dir: Path | None) -> None:
+    """Change a theme's draft: accept, exclude, pin, unpin, move, note records, or intro."""
+    from lantai.indexing.service import open_backend
+
+    settings, theme, store, user = _curation(obj, slug, curator, themes_dir)
+    if action == "intro":
+        store.set_intro(slug, text_zh or theme.intro_zh, text_en or theme.intro_en, user.name)
+        click.echo(f"introduction of {slug} set")
+        return
+    if not codes:
+        raise BadQueryError(f"{action} needs at least one 档号", "CODES")
+    if action == "accept":
+        _require_index(settings)
+        with open_backend(settings) as backend:
+            found = backend.get_many(list(codes), public=False)
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise NotFound(f"not in the index: {', '.join(missing)}")
+        store.accept(slug, list(codes), user.name)
+    for code in codes:
+        if action == "exclude":
+            store.exclude(slug, code, user.name)
+        elif action in ("pin", "unpin"):
+            store.pin(slug, code, action == "pin", user.name)
+        elif action == "move":
+            if position is None:
+                raise BadQueryError("move needs --position", "--position")
+            store.move(slug, code, position, user.name)
+        elif action == "note":
+            store.annotate(slug, code, user.name, note_zh=text_zh, note_en=text_en,
+                           timeline=timeline)
+    click.echo(f"{action}: {len(codes)} record(s) in the draft of {slug}; "
+               f"{len(store.draft(slug))} accepted")
+
+
+@collections_group.command("publish")
+@click.argument("slug")
+@click.option("--curator", required=True, help="the staff account publishing")
+@click.option("--themes", "themes_dir", type=click.Path(path_type=Path))
+@click.pass_obj
+def collections_publish_cmd(obj: _Context, slug: str, curator: str,
+                            themes_dir: Path | None) -> None:
+    """Publish the draft as a new, immutable version."""
+    _, theme, store, user = _curation(obj, slug, curator, themes_dir)
+    intro = store.intro(slug) or (theme.intro_zh, theme.intro_en)
+    version = store.publish(slug, intro, user.name)
+    click.echo(f"{slug} version {version.version} published: {len(version.items)} records "
+               f"(/collections/{slug}?v={version.version})")
+
+
+@collections_group.command("export")
+@click.argument("slug")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default="static", show_default=True,
+              help="static (HTML with its own search) | json | iiif")
+@click.option("--version", "number", type=int, help="a published version (default: latest)")
+@click.option("--base-url", default="", help="iiif: the site's address (else server.public_url)")
+@click.option("--themes", "themes_dir", type=click.Path(path_type=Path))
+@click.pass_obj
+def collections_export_cmd(obj: _Context, slug: str, out_dir: Path, fmt: str,
+                           number: int | None, base_url: str, themes_dir: Path | None) -> None:
+    """Export a published theme: a static exhibit, JSON, or a IIIF collection."""
+    from lantai.iiif.store import ImageStore
+    from lantai.indexing.service import open_backend
+    from lantai.thematic_collections.exhibit import export
+    from lantai.thematic_collections.store import CollectionStore
+    from lantai.thematic_collections.themes import load_themes
+
+    themes = load_themes(themes_dir)
+    if slug not in themes:
+        raise NotFound(f"no theme {slug!r} (lantai collections list)")
+    settings = obj.settings()
+    _require_index(settings)
+    version = CollectionStore.in_data_dir(settings.data_dir).version(slug, number)
+    if version is None:
+        raise NotFound(f"{slug} has no published version"
+                       + (f" {number}" if number else "") + " (lantai collections publish)")
+    with open_backend(settings) as backend:
+        path = export(themes[slug], version, backend, ImageStore.in_data_dir(settings.data_dir),
+                      out_dir, fmt.strip().lower(),
+                      base_url=base_url or settings.server.public_url,
+                      archive_name=settings.archive.name)
+    click.echo(f"{fmt}: {path}")
 
 
 @collections_group.command("build")

@@ -21,6 +21,8 @@ from lantai.iiif.store import ImageStore
 from lantai.open_review.rules import Rules, load_rules
 from lantai.open_review.store import ReviewStore
 from lantai.search.backends.base import SearchBackend
+from lantai.thematic_collections.store import CollectionStore
+from lantai.thematic_collections.themes import Theme, load_themes
 
 #: OpenSeadragon 6.1.1 injects one fixed rule (no focus outline on touch screens); it is
 #: allowed by its hash, so no other inline style is.
@@ -48,6 +50,8 @@ class WebState:
     accounts: AccountStore
     review: ReviewStore
     rules: Rules
+    collections: CollectionStore
+    themes: dict[str, Theme]
 
 
 def state() -> WebState:
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
         assets,
         auth,
         browse,
+        collections_views,
         iiif,
         records,
         review_views,
@@ -99,10 +104,13 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
     rules = load_rules(Path(settings.review.rules) if settings.review.rules else None)
     app.extensions["lantai"] = WebState(settings=settings, backend=backend,
                                         images=ImageStore.in_data_dir(settings.data_dir),
-                                        accounts=accounts, review=review, rules=rules)
+                                        accounts=accounts, review=review, rules=rules,
+                                        collections=CollectionStore.in_data_dir(
+                                            settings.data_dir),
+                                        themes=load_themes())
     CSRFProtect(app)
     for blueprint in (search.bp, records.bp, browse.bp, api.bp, iiif.bp, assets.bp, staff.bp,
-                      review_views.bp):
+                      review_views.bp, collections_views.bp):
         app.register_blueprint(blueprint)
     register_errors(app)
     app.before_request(auth.load_staff)

@@ -179,6 +179,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_findings": ("没有发现。", "No findings."),
     "evidence_drawn": ("图上标出 {n} 处证据", "{n} pieces of evidence marked"),
     "mark_verified": ("标记为已核验", "Mark verified"),
+    "collections": ("专题展览", "Theme collections"),
+    "no_collections": ("尚未发布专题。", "No theme has been published yet."),
+    "theme_meta": ("{n} 件档案 · 第 {v} 版", "{n} records · version {v}"),
+    "latest_version": ("查看最新版（第 {v} 版）", "see the latest (version {v})"),
+    "search_in_theme": ("在本专题中检索", "Search this theme"),
+    "timeline": ("时间线", "Timeline"),
+    "undated": ("年代不详", "Undated"),
     "not_open_banner": ("本档案未开放（{status}）——仅工作人员可见，公众无法检索或访问。",
                         "This record is not open ({status}): only staff can see it; the "
                         "public cannot find or open it."),

@@ -8,7 +8,8 @@ from typing import Any
 
 
 @lru_cache(maxsize=2)
-def _converter(config: str) -> Any:
+def converter(config: str) -> Any:
+    """The OpenCC converter ``t2s`` or ``s2t`` (loaded once)."""
     import opencc
 
     return opencc.OpenCC(config)
@@ -16,4 +17,4 @@ def _converter(config: str) -> Any:
 
 def both_scripts(text: str) -> tuple[str, str]:
     """(simplified, traditional) forms of ``text`` (phrase-aware OpenCC conversion)."""
-    return _converter("t2s").convert(text), _converter("s2t").convert(text)
+    return converter("t2s").convert(text), converter("s2t").convert(text)

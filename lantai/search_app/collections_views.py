@@ -1,0 +1,56 @@
+"""Public theme pages: the index of published themes, and a theme with its introduction,
+timeline, items and a search inside it. Every item is read through the public gate when the
+page is made, so a record that stops being 开放 leaves every theme at once."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from lantai.errors import NotFound
+from lantai.iiif.manifest import image_url
+from lantai.search.request import parse_query_text
+from lantai.search_app import state
+from lantai.search_app.links import iiif_base
+from lantai.thematic_collections.exhibit import public_items, search_in, timeline
+
+bp = Blueprint("collections", __name__)
+
+
+@bp.get("/collections")
+def index() -> str:
+    web = state()
+    shown = []
+    for slug in web.collections.published_slugs():
+        theme = web.themes.get(slug)
+        version = web.collections.version(slug)
+        if theme is None or version is None:
+            continue
+        count = len(public_items(web.backend, version))
+        shown.append((theme, version, count))
+    return render_template("collections.html", themes=shown)
+
+
+@bp.get("/collections/<slug>")
+def theme(slug: str) -> str:
+    web = state()
+    found = web.themes.get(slug)
+    number = request.args.get("v")
+    if number is not None and not number.isdigit():
+        raise NotFound(f"no version {number!r} of theme {slug}")
+    version = web.collections.version(slug, int(number) if number else None)
+    if found is None or version is None:
+        raise NotFound(f"no published theme {slug!r}")
+    items = public_items(web.backend, version)
+    query = parse_query_text(request.args)
+    result = search_in(web.backend, version, query) if query else None
+    thumbs = {}
+    for e in items:
+        pages = web.images.pages(e.record.archival_code)
+        if pages:
+            thumbs[e.record.archival_code] = (
+                image_url(iiif_base(e.record.archival_code), pages[0], 160),
+                pages[0].pyramid.best_size(160))
+    latest = web.collections.version(slug)
+    return render_template("collection.html", theme=found, version=version, items=items,
+                           timeline=timeline(items), query=query, result=result,
+                           thumbs=thumbs, latest=latest)

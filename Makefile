@@ -41,7 +41,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check lantai tests bench testkit tools
-	$(BIN)/mypy lantai/text lantai/catalog lantai/indexing lantai/search lantai/search_app lantai/iiif lantai/accounts lantai/open_review \
+	$(BIN)/mypy lantai/text lantai/catalog lantai/indexing lantai/search lantai/search_app lantai/iiif lantai/accounts lantai/open_review lantai/thematic_collections \
 		lantai/errors.py lantai/config.py lantai/cli.py lantai/sqlite_state.py
 
 bench: setup

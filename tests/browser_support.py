@@ -35,6 +35,11 @@ MARKUP_TITLE = "<b>粗体</b><script>alert(1)</script>防汛报告"
 HIDDEN_CODE = "X001-WS·1985-Y-0099"
 #: A record with two scanned pages, set in columns read from the right, and their lines.
 IMAGE_CODE = "J017-001-002-003"
+#: A published theme of the live server, and a record of it the theme test un-opens.
+THEME_SLUG = "dongbei-kanglian"
+THEME_RECORD = "X040-WS·1985-Y-0001"
+#: The data folder behind each live server's address.
+SERVED: dict[str, Path] = {}
 #: Records the open-review browser test decides.
 REVIEW_CODES = ("X030-WS·1960-Y-0001", "X030-WS·1960-Y-0002")
 #: A staff account of the live server (argon2id at its real cost).
@@ -83,6 +88,9 @@ def browser_records() -> list[Record]:
         record(REVIEW_CODES[0], "职工登记表", "职工王秀英，身份证11010519491231002X，1958年入厂。",
                fonds="X030", year=1960, date_text="1960年", date_start=19600101,
                date_end=19601231, open_status=OpenStatus.UNREVIEWED),
+        record(THEME_RECORD, "東北抗日聯軍密營遺址調查", "調查濛江一帶抗聯密營遺址。",
+               fonds="X040", year=1985, date_text="1985年", date_start=19850101,
+               date_end=19851231),
         record(REVIEW_CODES[1], "关于修缮校舍的报告", "校舍年久失修，拟予修缮。", fonds="X030",
                year=1960, date_text="1960年3月1日", date_start=19600301, date_end=19600301,
                open_status=OpenStatus.UNREVIEWED),
@@ -103,12 +111,20 @@ def serve(data_dir: Path) -> Iterator[str]:
     from lantai.accounts.store import AccountStore
 
     AccountStore.in_data_dir(data_dir).add_user(STAFF_NAME, Role.REVIEWER, STAFF_PASSWORD)
+    from lantai.thematic_collections.store import CollectionStore
+
+    themes = CollectionStore.in_data_dir(data_dir)
+    themes.accept(THEME_SLUG, ["J001-WS·1939-Y-0001", IMAGE_CODE, THEME_RECORD], "curator")
+    themes.annotate(THEME_SLUG, THEME_RECORD, "curator", note_zh="抗联密营遗址的实地调查")
+    themes.publish(THEME_SLUG, ("杨靖宇与东北抗日联军", "Yang Jingyu and the NE army"), "curator")
     server = make_server("127.0.0.1", 0, create_app(settings, backend), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lantai-browser-tests",
                               daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    SERVED[base] = data_dir
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
         thread.join(timeout=10)

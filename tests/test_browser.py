@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,8 +21,11 @@ from tests.browser_support import (
     IMAGE_CODE,
     MARKUP_CODE,
     REVIEW_CODES,
+    SERVED,
     STAFF_NAME,
     STAFF_PASSWORD,
+    THEME_RECORD,
+    THEME_SLUG,
     VIEWPORTS,
     Tab,
     axe_script,
@@ -316,6 +320,70 @@ def test_a_reviewer_works_the_queue_and_opens_a_batch(browser: Any, live_server:
             assert other.page.get_by_role("link", name="职工登记表").is_visible()
             other.goto("/search?q=校舍")
             assert other.page.get_by_role("link", name="关于修缮校舍的报告").is_visible()
+
+
+def test_a_theme_is_public_and_a_record_that_is_un_opened_leaves_it(browser: Any,
+                                                                    live_server: str) -> None:
+    for tab in open_tab(browser, live_server, "desktop"):
+        page = tab.page
+        tab.goto("/")
+        page.get_by_role("banner").get_by_role("link", name="专题展览").click()
+        page.get_by_role("link", name="东北抗联精神").click()
+        page.wait_for_url(re.compile(rf"/collections/{THEME_SLUG}$"))
+        assert page.get_by_role("link", name="東北抗日聯軍密營遺址調查").is_visible()
+        assert page.get_by_text("抗联密营遗址的实地调查").is_visible()
+        assert page.locator(".theme-item img").first.evaluate("i => i.complete && "
+                                                              "i.naturalWidth > 0")
+        tab.screenshot("theme")
+        # a reviewer takes the record back (控制): it leaves the public theme at once
+        sign_in_as_staff(tab, "/staff/review/record/" + quote(THEME_RECORD))
+        page.get_by_label("结论").select_option("控制")
+        page.get_by_label("理由").fill("涉及尚未公布的遗址位置")
+        page.get_by_role("button", name="提交决定").click()
+        page.get_by_role("heading", name="已决定 1 件：控制").wait_for()
+    for tab in open_tab(browser, live_server, "phone"):
+        tab.goto(f"/collections/{THEME_SLUG}")
+        assert tab.page.get_by_role("link", name="東北抗日聯軍密營遺址調查").count() == 0
+        assert tab.page.get_by_role("link", name=re.compile("轟炸市區")).is_visible()
+
+
+def test_the_static_exhibit_works_from_disk(browser: Any, live_server: str,
+                                            tmp_path: Path) -> None:
+    from lantai.config import load_settings
+    from lantai.iiif.store import ImageStore
+    from lantai.search.backends.embedded import EmbeddedBackend
+    from lantai.thematic_collections.exhibit import export
+    from lantai.thematic_collections.store import CollectionStore
+    from lantai.thematic_collections.themes import load_themes
+
+    data = SERVED[live_server]
+    backend = EmbeddedBackend(load_settings(environ={}, overrides={"data_dir": data}))
+    version = CollectionStore.in_data_dir(data).version(THEME_SLUG)
+    assert version is not None
+    index = export(load_themes()[THEME_SLUG], version, backend, ImageStore.in_data_dir(data),
+                   tmp_path / "exhibit", "static", archive_name="本馆")
+    backend.close()
+    for tab in open_tab(browser, "file://", "desktop"):
+        page = tab.page
+        failed: list[str] = []
+        page.on("requestfailed", lambda r, sink=failed: sink.append(r.url))
+        page.goto(index.as_uri())
+        assert page.get_by_role("heading", level=1).inner_text().startswith("东北抗联精神")
+        images = page.locator("img")
+        assert images.count() >= 1
+        assert all(images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0")
+                   for i in range(images.count()))
+        for ref in page.evaluate("() => [...document.querySelectorAll('[src],[href]')]"
+                                 ".map(e => e.getAttribute('src') || e.getAttribute('href'))"):
+            if not ref.startswith("#"):
+                assert (index.parent / ref).is_file(), ref
+        page.get_by_label("在本专题中检索").fill("杨靖宇")  # simplified; the text is traditional
+        page.get_by_role("button", name="检索").click()
+        results = page.locator("#results")
+        results.get_by_text(re.compile("共 [1-9]")).wait_for()
+        assert results.locator("mark", has_text="楊靖宇").count() >= 1
+        tab.screenshot("exhibit-static")
+        assert not failed, failed
 
 
 # -- accessibility ----------------------------------------------------------------------------

@@ -42,8 +42,11 @@ THEME_RECORD = "X040-WS·1985-Y-0001"
 SERVED: dict[str, Path] = {}
 #: Records the open-review browser test decides.
 REVIEW_CODES = ("X030-WS·1960-Y-0001", "X030-WS·1960-Y-0002")
-#: A staff account of the live server (argon2id at its real cost).
+#: Staff accounts of the live server (argon2id at its real cost).
 STAFF_NAME, STAFF_PASSWORD = "reviewer1", "档案开放审核 2026"
+CURATOR_NAME, CURATOR_PASSWORD = "curator1", "专题展览策展 2026"
+#: Records the curator's browser test puts in a theme.
+CURATED_CODES = ("X001-WS·1952-Y-0010", "X001-WS·1953-Y-0011")
 IMAGE_PAGES = (("四月廿三日敵機九架轟炸市區", "炸毀民房四十餘間"),
                ("市民死傷另表呈報", "敵機去後即行救護"))
 
@@ -78,6 +81,10 @@ def browser_records() -> list[Record]:
                retention="永久"),
         record(MARKUP_CODE, MARKUP_TITLE, "防汛 <i>堤坝</i> & 抢险 <script>alert(2)</script>",
                fonds="J300", year=1998, creator="<i>防汛指挥部</i>", retention="永久"),
+        record(CURATED_CODES[1], "欢迎中国人民志愿军归国代表团的简报",
+               "全市各界热烈欢迎中国人民志愿军归国代表团，抗美援朝运动深入开展。", fonds="X001",
+               category="文书", year=1953, date_text="1953年3月", date_start=19530301,
+               date_end=19530331, creator="中共安澜市委", retention="永久"),
         # not public: the site must answer as if they did not exist
         record(HIDDEN_CODE, "杨靖宇纪念馆扩建绝密方案", "机密内容：杨靖宇纪念馆扩建。",
                fonds="X099", year=1985, creator="秘密机关", open_status=OpenStatus.CONTROLLED,
@@ -110,7 +117,9 @@ def serve(data_dir: Path) -> Iterator[str]:
     from lantai.accounts.roles import Role
     from lantai.accounts.store import AccountStore
 
-    AccountStore.in_data_dir(data_dir).add_user(STAFF_NAME, Role.REVIEWER, STAFF_PASSWORD)
+    accounts = AccountStore.in_data_dir(data_dir)
+    accounts.add_user(STAFF_NAME, Role.REVIEWER, STAFF_PASSWORD)
+    accounts.add_user(CURATOR_NAME, Role.CURATOR, CURATOR_PASSWORD)
     from lantai.thematic_collections.store import CollectionStore
 
     themes = CollectionStore.in_data_dir(data_dir)

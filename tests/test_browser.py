@@ -17,6 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from tests.browser_support import (
+    CURATED_CODES,
+    CURATOR_NAME,
+    CURATOR_PASSWORD,
     HIDDEN_CODE,
     IMAGE_CODE,
     MARKUP_CODE,
@@ -276,11 +279,12 @@ def test_staff_sign_in_shows_unopened_records_until_sign_out(tab: Tab) -> None:
     assert "扩建绝密" not in page.content()
 
 
-def sign_in_as_staff(tab: Tab, next_path: str = "/staff/") -> None:
+def sign_in_as_staff(tab: Tab, next_path: str = "/staff/", name: str = STAFF_NAME,
+                     password: str = STAFF_PASSWORD) -> None:
     page = tab.page
     tab.goto("/staff/login?next=" + quote(next_path))
-    page.get_by_label("用户名").fill(STAFF_NAME)
-    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(re.escape(next_path.split("?")[0])))
 
@@ -345,6 +349,44 @@ def test_a_theme_is_public_and_a_record_that_is_un_opened_leaves_it(browser: Any
         tab.goto(f"/collections/{THEME_SLUG}")
         assert tab.page.get_by_role("link", name="東北抗日聯軍密營遺址調查").count() == 0
         assert tab.page.get_by_role("link", name=re.compile("轟炸市區")).is_visible()
+
+
+def test_a_curator_builds_curates_and_publishes_a_theme(browser: Any, live_server: str) -> None:
+    first, second = CURATED_CODES
+    slug = "kangmei-yuanchao"
+    for tab in open_tab(browser, live_server, "desktop"):
+        page = tab.page
+        sign_in_as_staff(tab, f"/staff/collections/{slug}", CURATOR_NAME, CURATOR_PASSWORD)
+        candidates = page.locator(".candidates")
+        assert candidates.get_by_text("抗美援朝捐献飞机大炮的通知").is_visible()
+        page.get_by_role("button", name=f"收录 {first}").click()
+        page.get_by_role("button", name=f"收录 {second}").click()
+        draft = page.locator("ol.draft > li")
+        assert draft.count() == 2 and first in draft.nth(0).inner_text()
+        page.get_by_role("button", name=f"上移 {second}").click()  # reorder
+        assert second in page.locator("ol.draft > li").nth(0).inner_text()
+        page.get_by_role("button", name=f"置顶 {first}").click()  # pin: first again
+        assert first in page.locator("ol.draft > li").nth(0).inner_text()
+        note = page.locator("ol.draft > li").filter(has_text=second)
+        note.get_by_label("说明", exact=True).fill("志愿军归国代表团在本市的活动")
+        note.get_by_role("button", name=f"保存说明 {second}").click()
+        tab.screenshot("curation")
+        page.get_by_role("button", name="发布新版本").click()
+        page.wait_for_url(re.compile(rf"/collections/{slug}\?v=1"))
+        assert page.get_by_text("志愿军归国代表团在本市的活动").is_visible()
+    # public at once, for everyone; then a reviewer takes one record back
+    for tab in open_tab(browser, live_server, "phone"):
+        tab.goto(f"/collections/{slug}")
+        assert tab.page.get_by_role("link", name="欢迎中国人民志愿军归国代表团的简报").is_visible()
+        sign_in_as_staff(tab, "/staff/review/record/" + quote(second))
+        tab.page.get_by_label("结论").select_option("控制")
+        tab.page.get_by_label("理由").fill("需会同审核")
+        tab.page.get_by_role("button", name="提交决定").click()
+        tab.page.get_by_role("heading", name="已决定 1 件：控制").wait_for()
+    for tab in open_tab(browser, live_server, "desktop"):
+        tab.goto(f"/collections/{slug}")
+        assert tab.page.get_by_role("link", name="欢迎中国人民志愿军归国代表团的简报").count() == 0
+        assert tab.page.get_by_role("link", name="抗美援朝捐献飞机大炮的通知").is_visible()
 
 
 def test_the_static_exhibit_works_from_disk(browser: Any, live_server: str,

@@ -174,3 +174,59 @@ def test_the_record_page_link_of_a_theme_item_works(
     app: Flask = create_app(settings, backend)
     page = app.test_client().get(f"/collections/{THEME}").get_data(as_text=True)
     assert f'href="/records/{quote(CODES[0])}"' in page or f'href="/records/{CODES[0]}"' in page
+
+
+def _form_token(client: object, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)  # type: ignore[attr-defined]
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.usefixtures("cheap_passwords")
+def test_curation_pages_for_curators_only(
+        setup: tuple[Settings, EmbeddedBackend, CollectionStore]) -> None:
+    from lantai.accounts.roles import Role
+
+    settings, backend, store = setup
+    app = create_app(settings, backend)
+    accounts = app.extensions["lantai"].accounts
+    accounts.add_user("zhou", Role.CURATOR, "策展人的密码 2026")
+    accounts.add_user("wang", Role.REVIEWER, "审核员的密码 2026")
+
+    def signed_in(name: str, password: str) -> object:
+        client = app.test_client()
+        client.post("/staff/login", data={"username": name, "password": password,
+                                          "csrf_token": _form_token(client, "/staff/login")})
+        return client
+
+    anonymous = app.test_client()
+    assert anonymous.get(f"/staff/collections/{THEME}").status_code == 302
+    reviewer = signed_in("wang", "审核员的密码 2026")
+    assert reviewer.get("/staff/collections").status_code == 403  # type: ignore
+    curator = signed_in("zhou", "策展人的密码 2026")
+    page = curator.get(f"/staff/collections/{THEME}").get_data(as_text=True)  # type: ignore
+    assert "楊靖宇部作戰報告" in page  # a candidate
+    token = _form_token(curator, f"/staff/collections/{THEME}")
+
+    def act(action: str, **form: str) -> int:
+        return curator.post(f"/staff/collections/{THEME}/{action}",  # type: ignore
+                            data={"csrf_token": token, **form}).status_code
+
+    assert curator.post(f"/staff/collections/{THEME}/accept",  # type: ignore
+                        data={"code": CODES[0]}).status_code == 400  # no CSRF token
+    for code in CODES:
+        assert act("accept", code=code) == 303
+    assert act("pin", code=CODES[2]) == 303
+    assert act("down", code=CODES[0]) == 303
+    assert act("note", code=CODES[1], note_zh="九十年代的纪念", note_en="A remembrance",
+               timeline="1994") == 303
+    assert [i.archival_code for i in store.draft(THEME)] == [CODES[2], CODES[1], CODES[0]]
+    assert act("frobnicate", code=CODES[0]) == 400
+    assert act("accept", code="NO-SUCH") == 404
+    publish = curator.post(f"/staff/collections/{THEME}/publish",  # type: ignore
+                           data={"csrf_token": token})
+    assert publish.status_code == 303 and publish.headers["Location"].endswith("?v=1")
+    public = app.test_client().get(f"/collections/{THEME}").get_data(as_text=True)
+    assert "九十年代的纪念" in public
+    assert store.changes(THEME)[0]["actor"] == "zhou"

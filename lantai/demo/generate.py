@@ -1173,6 +1173,12 @@ def generate_sample_archive(out_dir: Path, n_records: int = 400, seed: int = 7) 
         with (text_dir / name).open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
 
+    # the topic each record was generated from: ground truth for judging theme builds
+    with (out_dir / "topics.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("档号", "topic"))
+        writer.writerows((d.archive_id, f"{d.fonds.id}:{d.topic.key}") for d in drafts)
+
     return SampleArchive(
         catalog_csv=catalog_csv,
         text_dir=text_dir,

@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
         auth,
         browse,
         collections_views,
+        curation_views,
         iiif,
         records,
         review_views,
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
                                         themes=load_themes())
     CSRFProtect(app)
     for blueprint in (search.bp, records.bp, browse.bp, api.bp, iiif.bp, assets.bp, staff.bp,
-                      review_views.bp, collections_views.bp):
+                      review_views.bp, collections_views.bp, curation_views.bp):
         app.register_blueprint(blueprint)
     register_errors(app)
     app.before_request(auth.load_staff)

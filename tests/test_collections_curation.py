@@ -230,3 +230,26 @@ def test_curation_pages_for_curators_only(
     public = app.test_client().get(f"/collections/{THEME}").get_data(as_text=True)
     assert "九十年代的纪念" in public
     assert store.changes(THEME)[0]["actor"] == "zhou"
+
+
+def test_facets_inside_a_theme_and_a_search_across_all_themes(
+        setup: tuple[Settings, EmbeddedBackend, CollectionStore]) -> None:
+    settings, backend, store = setup
+    store.accept(THEME, CODES, "zhou")
+    store.publish(THEME, ("导言", "Intro"), "zhou")
+    store.accept("leifeng", [CODES[1]], "zhou")
+    store.publish("leifeng", ("导言", "Intro"), "zhou")
+    client = create_app(settings, backend).test_client()
+    inside = client.get(f"/collections/{THEME}?q=东北抗日联军").get_data(as_text=True)
+    assert "共 3 条结果" in inside and 'decade=1930' in inside  # a facet link
+    narrowed = client.get(f"/collections/{THEME}?q=东北抗日联军&decade=1930").get_data(
+        as_text=True)
+    assert "共 1 条结果" in narrowed and "楊靖宇部作戰報告" in narrowed
+    across = client.get("/collections?q=英烈").get_data(as_text=True)
+    assert "共 1 条结果" in across
+    result = across[across.index("theme-results"):]
+    assert "东北抗联精神" in result and "雷锋精神" in result  # the themes holding it
+    backend.upsert([rec("P1-001-001-001", "拖拉机厂的报告", "拖拉机", 1960)])  # in no theme
+    nothing = client.get("/collections?q=拖拉机").get_data(as_text=True)
+    assert "共 0 条结果" in nothing  # only the themes' records are searched
+    assert client.get(f"/collections/{THEME}?q=x&decade=abc").status_code == 400

@@ -8,12 +8,19 @@ from flask import Blueprint, render_template, request
 
 from lantai.errors import NotFound
 from lantai.iiif.manifest import image_url
-from lantai.search.request import parse_query_text
+from lantai.search.facets import Filters
+from lantai.search.request import parse_query_text, parse_search_params
 from lantai.search_app import state
-from lantai.search_app.links import iiif_base
+from lantai.search_app.links import iiif_base, with_args
 from lantai.thematic_collections.exhibit import public_items, search_in, timeline
+from lantai.thematic_collections.themes import Theme
 
 bp = Blueprint("collections", __name__)
+
+
+def _filters() -> Filters:
+    """Facet filters of a theme search (the public search's own parameter parser)."""
+    return parse_search_params(request.args, state().settings.search, public=True).filters
 
 
 @bp.get("/collections")
@@ -27,7 +34,20 @@ def index() -> str:
             continue
         count = len(public_items(web.backend, version))
         shown.append((theme, version, count))
-    return render_template("collections.html", themes=shown)
+    query = parse_query_text(request.args)
+    result = None
+    in_themes: dict[str, list[Theme]] = {}
+    if query:  # a search across every published theme
+        result = search_in(web.backend, [v for _, v, _ in shown], query, filters=_filters())
+        for theme, version, _ in shown:
+            for item in version.items:
+                in_themes.setdefault(item.archival_code, []).append(theme)
+    return render_template("collections.html", themes=shown, query=query, result=result,
+                           in_themes=in_themes, facet_url=_facet_url)
+
+
+def _facet_url(name: str, value: str) -> str:
+    return with_args(request.path, request.args, add=[(name, value)])
 
 
 @bp.get("/collections/<slug>")
@@ -42,7 +62,7 @@ def theme(slug: str) -> str:
         raise NotFound(f"no published theme {slug!r}")
     items = public_items(web.backend, version)
     query = parse_query_text(request.args)
-    result = search_in(web.backend, version, query) if query else None
+    result = search_in(web.backend, [version], query, filters=_filters()) if query else None
     thumbs = {}
     for e in items:
         pages = web.images.pages(e.record.archival_code)
@@ -53,4 +73,4 @@ def theme(slug: str) -> str:
     latest = web.collections.version(slug)
     return render_template("collection.html", theme=found, version=version, items=items,
                            timeline=timeline(items), query=query, result=result,
-                           thumbs=thumbs, latest=latest)
+                           thumbs=thumbs, latest=latest, facet_url=_facet_url)

@@ -54,12 +54,18 @@ def timeline(items: list[ExhibitItem]) -> list[tuple[int | None, list[ExhibitIte
     return sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
 
 
-def search_in(backend: SearchBackend, version: Version, query: str, size: int = 50
-              ) -> SearchResult:
-    """Search the theme's records (catalog and full text, OCR included)."""
-    codes = tuple(i.archival_code for i in version.items)
-    return backend.search(SearchRequest(query=query, filters=Filters(archival_code=codes),
-                                        size=size, public=True))
+def search_in(backend: SearchBackend, versions: list[Version], query: str, *,
+              filters: Filters | None = None, size: int = 50) -> SearchResult:
+    """Search the records of one or more published themes (catalog and full text, OCR
+    included), with the facets of what was found; ``filters`` narrow it further."""
+    import dataclasses
+
+    codes = tuple(dict.fromkeys(i.archival_code for v in versions for i in v.items))
+    if not codes:
+        codes = ("\x00none",)  # no theme published: nothing to find, not everything
+    narrowed = dataclasses.replace(filters or Filters(), archival_code=codes)
+    return backend.search(SearchRequest(query=query, filters=narrowed, size=size, public=True,
+                                        facets=("fonds", "decade", "category")))
 
 
 # -- exports -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lantai.demo.scans import find_cjk_font
+from lantai.demo.scans import draw_grid, find_cjk_font
 from lantai.demo.scans import load_font as _font
 from lantai.errors import ConfigError, require
 
@@ -163,15 +163,8 @@ def render(
             break
     page = image_mod.new("L", (width, height), 255)
     draw = draw_mod.Draw(page)
-    for li, line in enumerate(lines):
-        for ci, ch in enumerate(line):
-            if vertical:
-                x = width - margin - (li + 1) * pitch + (pitch - size) // 2
-                y = margin + ci * size
-            else:
-                x = margin + ci * size
-                y = margin + li * pitch
-            draw.text((x, y), ch, font=font, fill=0)
+    draw_grid(draw, lines, font, vertical=vertical, width=width, margin=margin, pitch=pitch,
+              size=size, fill=0)
     array = np.array(page)
     array = degrade(array, spec.condition, random.Random(f"{spec}"))
     truth = tuple(line.replace("\u3000", "") for line in lines)

@@ -122,16 +122,11 @@ def typeset(text: str, *, vertical: bool, script: str, font_path: Path, seed: in
         shade = tuple(max(0, c - rng.randrange(1, 4)) for c in PAPER)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=shade)
     boxes = []
+    draw_grid(draw, lines, font, vertical=vertical, width=width, margin=margin, pitch=pitch,
+              size=size, fill=INK)
+    # the ink of a character lies inside its cell at the font's own offsets
+    left, top, right, bottom = font.getbbox("國")
     for li, line in enumerate(lines):
-        for ci, ch in enumerate(line):
-            if vertical:
-                x = width - margin - (li + 1) * pitch + (pitch - size) // 2
-                y = margin + ci * size
-            else:
-                x, y = margin + ci * size, margin + li * pitch
-            draw.text((x, y), ch, font=font, fill=INK)
-        # the ink of a character lies inside its cell at the font's own offsets
-        left, top, right, bottom = font.getbbox("國")
         if vertical:
             x0 = width - margin - (li + 1) * pitch + (pitch - size) // 2
             x1, y0, y1 = x0 + right, margin + top, margin + (len(line) - 1) * size + bottom
@@ -141,6 +136,19 @@ def typeset(text: str, *, vertical: bool, script: str, font_path: Path, seed: in
             x1, y1 = margin + (len(line) - 1) * size + right, margin + li * pitch + bottom
         boxes.append((line, ((x0, y0), (x1, y0), (x1, y1), (x0, y1))))
     return Typeset(page, tuple(boxes))
+
+
+def draw_grid(draw: Any, lines: list[str], font: Any, *, vertical: bool, width: int,
+              margin: int, pitch: int, size: int, fill: Any) -> None:
+    """Set ``lines`` one character a cell: rows from the top, or columns from the right."""
+    for li, line in enumerate(lines):
+        for ci, ch in enumerate(line):
+            if vertical:
+                x = width - margin - (li + 1) * pitch + (pitch - size) // 2
+                y = margin + ci * size
+            else:
+                x, y = margin + ci * size, margin + li * pitch
+            draw.text((x, y), ch, font=font, fill=fill)
 
 
 @dataclass(frozen=True)

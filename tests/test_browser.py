@@ -443,6 +443,9 @@ PAGES = {
     "not-found": "/records/" + quote(HIDDEN_CODE),
     "home-en": "/?lang=en",
     "staff-login": "/staff/login",
+    "collections": "/collections",
+    "collection": f"/collections/{THEME_SLUG}",
+    "collection-search": f"/collections/{THEME_SLUG}?q=抗日",
 }
 KNOWN: dict[tuple[str, str], str] = {}
 
@@ -474,6 +477,18 @@ STAFF_PAGES = {
     "staff-review-record": "/staff/review/record/" + quote(HIDDEN_CODE),
     "staff-record-unopened": "/records/" + quote(HIDDEN_CODE),
 }
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_no_serious_accessibility_violations_on_curation_pages(browser: Any, live_server: str,
+                                                               viewport: str) -> None:
+    script = axe_script()
+    for tab in open_tab(browser, live_server, viewport, bypass_csp=True):
+        sign_in_as_staff(tab, "/staff/collections", CURATOR_NAME, CURATOR_PASSWORD)
+        found = [f"staff-collections: {v}" for v in axe_violations(tab, script)]
+        assert tab.goto("/staff/collections/leifeng").status == 200
+        found += [f"staff-collection: {v}" for v in axe_violations(tab, script)]
+        assert not found, f"at {viewport}: " + "; ".join(found)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

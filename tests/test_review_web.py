@@ -64,7 +64,9 @@ def signed_in(app: Flask, name: str) -> FlaskClient:
 ROUTES = [("GET", "/staff/review"), ("GET", "/staff/review/record/X1-001-001-002"),
           ("POST", "/staff/review/decide"),
           ("POST", "/staff/review/record/X1-001-001-002/dismiss"),
-          ("POST", "/staff/review/record/X1-001-001-002/verify")]
+          ("POST", "/staff/review/record/X1-001-001-002/verify"),
+          ("POST", "/staff/review/coreview"), ("POST", "/staff/review/coreview-import"),
+          ("GET", "/staff/review.xlsx")]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
@@ -179,3 +181,38 @@ def test_the_queue_view_downloads_as_a_workbook(app: Flask) -> None:
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][0] == "档号" and [r[0] for r in rows[1:]] == ["X1-001-001-002"]
     assert "居民身份证号码" in rows[1][8]
+
+
+def test_co_review_from_the_staff_pages(app: Flask) -> None:
+    import io
+
+    import openpyxl
+
+    client = signed_in(app, "wang")
+    csrf = token(client, "/staff/review")
+    assert client.post("/staff/review/coreview", data={
+        "csrf_token": csrf, "code": "X1-001-001-001", "unit": ""}).status_code == 400
+    sent = client.post("/staff/review/coreview", data={
+        "csrf_token": csrf, "code": ["X1-001-001-001", "X1-001-001-002"],
+        "unit": "安澜市教育局"})
+    assert sent.status_code == 200 and "attachment" in sent.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(sent.data))
+    sheet = book.active
+    queue_page = client.get("/staff/review").get_data(as_text=True)
+    assert "已送安澜市教育局会同审核，等待其意见" in queue_page
+    sheet["G3"], sheet["G4"] = "开放", "控制"
+    returned = io.BytesIO()
+    book.save(returned)
+    response = client.post("/staff/review/coreview-import", data={
+        "csrf_token": csrf, "workbook": (io.BytesIO(returned.getvalue()), "回复.xlsx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "已导入 2 条会同审核意见" in response.get_data(as_text=True)
+    record = client.get("/staff/review/record/X1-001-001-002").get_data(as_text=True)
+    assert "安澜市教育局会同审核意见：控制" in record
+    bad = client.post("/staff/review/coreview-import", data={
+        "csrf_token": csrf, "workbook": (io.BytesIO(b"not a workbook"), "x.xlsx")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 400 and "not a readable XLSX" in bad.get_data(as_text=True)
+    assert client.post("/staff/review/coreview-import",
+                       data={"csrf_token": csrf}).status_code == 400

@@ -182,3 +182,61 @@ def decide() -> Any:
         override=request.form.get("override", ""), is_admin=user.role is Role.ADMIN,
         review_again=again, exceptions=exceptions)
     return render_template("staff_review_done.html", report=report, status=status)
+
+
+@bp.post("/staff/review/coreview")
+@requires(Permission.REVIEW)
+def coreview_export() -> Response:
+    """Send the selected records to the co-reviewing unit: the workbook to download."""
+    import tempfile
+    from io import BytesIO
+    from pathlib import Path
+
+    from flask import send_file
+
+    from lantai.open_review.coreview import export_batch
+
+    web = state()
+    user = current_staff()
+    assert user is not None
+    codes = list(dict.fromkeys(c for c in request.form.getlist("code") if c.strip()))
+    if not codes:
+        raise BadQueryError("select at least one record", "code")
+    unit = request.form.get("unit", "").strip()
+    if not unit:
+        raise BadQueryError("name the co-reviewing unit", "unit")
+    try:
+        proposed = OpenStatus.parse(request.form.get("status", "") or "开放")
+    except ValueError as exc:
+        raise BadQueryError(str(exc), "status") from None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "coreview.xlsx"
+        batch = export_batch(web.backend, web.review, web.rules, codes, unit=unit,
+                             proposed=proposed, reviewer=user.name, out=path,
+                             review_date=_review_date())
+        data = path.read_bytes()
+    return send_file(BytesIO(data), as_attachment=True,
+                     download_name=f"会同审核-{unit}-{batch}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument."
+                              "spreadsheetml.sheet")
+
+
+@bp.post("/staff/review/coreview-import")
+@requires(Permission.REVIEW)
+def coreview_import() -> str:
+    """Import the unit's filled-in workbook; a workbook with bad rows is refused whole."""
+    import tempfile
+    from pathlib import Path
+
+    from lantai.open_review.coreview import import_opinions
+
+    upload = request.files.get("workbook")
+    if upload is None or not upload.filename:
+        raise BadQueryError("choose the returned workbook (.xlsx)", "workbook")
+    user = current_staff()
+    assert user is not None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "returned.xlsx"
+        upload.save(path)
+        done = import_opinions(state().review, path, actor=user.name)
+    return render_template("staff_review_imported.html", done=done)

@@ -253,3 +253,16 @@ def test_facets_inside_a_theme_and_a_search_across_all_themes(
     nothing = client.get("/collections?q=拖拉机").get_data(as_text=True)
     assert "共 0 条结果" in nothing  # only the themes' records are searched
     assert client.get(f"/collections/{THEME}?q=x&decade=abc").status_code == 400
+
+
+def test_a_theme_page_offers_facets_without_a_search(
+        setup: tuple[Settings, EmbeddedBackend, CollectionStore]) -> None:
+    settings, backend, store = setup
+    store.accept(THEME, CODES, "zhou")
+    store.publish(THEME, ("导言", "Intro"), "zhou")
+    client = create_app(settings, backend).test_client()
+    page = client.get(f"/collections/{THEME}").get_data(as_text=True)
+    assert "1930年代" in page and f"/collections/{THEME}?decade=1930" in page
+    narrowed = client.get(f"/collections/{THEME}?decade=1990").get_data(as_text=True)
+    assert "共 1 条结果" in narrowed and "关于学习东北抗日联军英雄事迹的通知" in narrowed
+    assert "楊靖宇部作戰報告" not in narrowed

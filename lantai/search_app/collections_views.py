@@ -62,7 +62,16 @@ def theme(slug: str) -> str:
         raise NotFound(f"no published theme {slug!r}")
     items = public_items(web.backend, version)
     query = parse_query_text(request.args)
-    result = search_in(web.backend, [version], query, filters=_filters()) if query else None
+    filters = _filters()
+    narrowed = bool(filters.facet_filters())
+    # a search, or a facet chosen: the matching items as a list; else the timeline, with
+    # the facets of the whole theme above it
+    result = search_in(web.backend, [version], query, filters=filters) \
+        if query or narrowed else None
+    facets = None if result else search_in(web.backend, [version], "", size=1).facets
+    if narrowed and result is not None:  # the timeline shows what the facets kept
+        kept = {h.record.archival_code for h in result.hits}
+        items = [e for e in items if e.record.archival_code in kept]
     thumbs = {}
     for e in items:
         pages = web.images.pages(e.record.archival_code)
@@ -73,4 +82,5 @@ def theme(slug: str) -> str:
     latest = web.collections.version(slug)
     return render_template("collection.html", theme=found, version=version, items=items,
                            timeline=timeline(items), query=query, result=result,
-                           thumbs=thumbs, latest=latest, facet_url=_facet_url)
+                           thumbs=thumbs, latest=latest, facet_url=_facet_url,
+                           facets=facets)

@@ -216,3 +216,15 @@ def test_co_review_from_the_staff_pages(app: Flask) -> None:
     assert bad.status_code == 400 and "not a readable XLSX" in bad.get_data(as_text=True)
     assert client.post("/staff/review/coreview-import",
                        data={"csrf_token": csrf}).status_code == 400
+
+
+def test_an_oversized_upload_is_refused(app: Flask) -> None:
+    import io
+
+    client = signed_in(app, "wang")
+    csrf = token(client, "/staff/review")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/staff/review/coreview-import", data={
+        "csrf_token": csrf, "workbook": (io.BytesIO(b"x" * 4096), "big.xlsx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 413 and "上传的文件过大" in response.get_data(as_text=True)

@@ -24,6 +24,9 @@ from lantai.search.backends.base import SearchBackend
 from lantai.thematic_collections.store import CollectionStore
 from lantai.thematic_collections.themes import Theme, load_themes
 
+#: The largest request body (a co-review workbook is the only upload): larger ones get 413.
+MAX_UPLOAD = 32 * 1024 * 1024
+
 #: OpenSeadragon 6.1.1 injects one fixed rule (no focus outline on touch screens); it is
 #: allowed by its hash, so no other inline style is.
 _VIEWER_STYLE = "'sha256-9xTiqzfwFaL2SGb1rmr8gysEwVVjIvqWAgmZgqFqpEE='"
@@ -96,7 +99,8 @@ def create_app(settings: Settings | None = None, backend: SearchBackend | None =
                       SESSION_COOKIE_SECURE=settings.staff.secure_cookies == "always" or (
                           settings.staff.secure_cookies == "auto"
                           and settings.server.public_url.startswith("https://")),
-                      WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
+                      WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+                      MAX_CONTENT_LENGTH=MAX_UPLOAD)
     accounts = AccountStore.in_data_dir(
         settings.data_dir, idle_seconds=settings.staff.idle_minutes * 60.0,
         absolute_seconds=settings.staff.absolute_hours * 3600.0)

@@ -27,6 +27,7 @@ HEADLINES: dict[int, tuple[str, str]] = {
     404: ("未找到", "Not found"),
     405: ("不支持该请求方法", "Method not allowed"),
     409: ("冲突", "Conflict"),
+    413: ("上传的文件过大", "Upload too large"),
     429: ("尝试过于频繁", "Too many attempts"),
     500: ("服务器内部错误", "Internal server error"),
     501: ("暂不支持", "Not supported"),

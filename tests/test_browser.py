@@ -336,8 +336,10 @@ def test_a_theme_is_public_and_a_record_that_is_un_opened_leaves_it(browser: Any
         page.wait_for_url(re.compile(rf"/collections/{THEME_SLUG}$"))
         assert page.get_by_role("link", name="東北抗日聯軍密營遺址調查").is_visible()
         assert page.get_by_text("抗联密营遗址的实地调查").is_visible()
-        assert page.locator(".theme-item img").first.evaluate("i => i.complete && "
-                                                              "i.naturalWidth > 0")
+        # the thumbnail loads lazily: bring it into view and wait for it
+        page.locator(".theme-item img").first.scroll_into_view_if_needed()
+        page.wait_for_function("() => { const i = document.querySelector('.theme-item img');"
+                               " return i && i.complete && i.naturalWidth > 0; }")
         tab.screenshot("theme")
         # a reviewer takes the record back (控制): it leaves the public theme at once
         sign_in_as_staff(tab, "/staff/review/record/" + quote(THEME_RECORD))

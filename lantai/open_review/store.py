@@ -258,9 +258,12 @@ class ReviewStore(SqliteState):
                 self._log(conn, actor, "coreview.return", code,
                           {"opinion": opinion.value, "note": note})
 
-    def coreviews(self) -> dict[str, dict[str, Any]]:
-        rows = self._conn().execute("SELECT archival_code, batch, unit, sent, proposed, "
-                                    "opinion, note, returned FROM coreview")
+    def coreviews(self, code: str | None = None) -> dict[str, dict[str, Any]]:
+        """Co-review state by 档号: every record's, or only ``code``'s."""
+        sql = ("SELECT archival_code, batch, unit, sent, proposed, opinion, note, returned "
+               "FROM coreview")
+        rows = self._conn().execute(*((sql + " WHERE archival_code = ?", (code,)) if code
+                                      else (sql,)))
         return {r[0]: {"batch": r[1], "unit": r[2], "sent": r[3], "proposed": r[4],
                        "opinion": r[5], "note": r[6], "returned": r[7]} for r in rows}
 
@@ -291,3 +294,7 @@ class ReviewStore(SqliteState):
 
     def verified(self) -> set[str]:
         return {r[0] for r in self._conn().execute("SELECT archival_code FROM verified")}
+
+    def is_verified(self, code: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM verified WHERE archival_code = ?",
+                                    (code,)).fetchone() is not None

@@ -79,7 +79,7 @@ def theme(slug: str) -> str:
             thumbs[e.record.archival_code] = (
                 image_url(iiif_base(e.record.archival_code), pages[0], 160),
                 pages[0].pyramid.best_size(160))
-    latest = web.collections.version(slug)
+    latest = version if number is None else web.collections.version(slug)
     return render_template("collection.html", theme=found, version=version, items=items,
                            timeline=timeline(items), query=query, result=result,
                            thumbs=thumbs, latest=latest, facet_url=_facet_url,

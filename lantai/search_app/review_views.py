@@ -9,9 +9,13 @@ permission on the server.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import tempfile
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+from typing import Any, TypeVar
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
 from lantai.accounts.roles import Permission, Role
@@ -20,7 +24,7 @@ from lantai.errors import BadQueryError
 from lantai.iiif.manifest import image_url
 from lantai.iiif.viewer import page_view
 from lantai.open_review.rules import Assessment, assess
-from lantai.open_review.workflow import coreview_findings, parse_review_date, queue
+from lantai.open_review.workflow import QueueItem, coreview_findings, parse_review_date, queue
 from lantai.open_review.workflow import decide as decide_records
 from lantai.search.highlight import mark_spans
 from lantai.search.request import parse_page_number, parse_search_params
@@ -31,20 +35,38 @@ from lantai.search_app.links import iiif_base, with_args
 bp = Blueprint("review", __name__)
 
 QUEUE_SIZE = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+T = TypeVar("T")
 
 
 def _review_date() -> datetime.date:
     return parse_review_date(request.values.get("as_of"), "as_of")
 
 
+def _queue_items() -> list[QueueItem]:
+    """The queue under the page's filters (全宗, 年度, 门类, flag, review date)."""
+    web = state()
+    filters = parse_search_params(request.args, web.settings.search, public=False).filters
+    return queue(web.backend, web.review, web.rules, _review_date(), filters=filters,
+                 flag=request.args.get("flag") or None)
+
+
+def _workbook(write: Callable[[Path], T], name: Callable[[T], str]) -> Response:
+    """``write`` a workbook into a temporary file and send it, named after what ``write``
+    returned."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "workbook.xlsx"
+        result = write(path)
+        data = path.read_bytes()
+    return send_file(BytesIO(data), as_attachment=True, download_name=name(result),
+                     mimetype=XLSX)
+
+
 @bp.get("/staff/review")
 @requires(Permission.REVIEW)
 def review_queue() -> str:
-    web = state()
-    filters = parse_search_params(request.args, web.settings.search, public=False).filters
     flag = request.args.get("flag") or None
-    items = queue(web.backend, web.review, web.rules, _review_date(), filters=filters,
-                  flag=flag)
+    items = _queue_items()
     page = parse_page_number(request.args, pages=max(1, -(-len(items) // QUEUE_SIZE)))
     shown = items[(page - 1) * QUEUE_SIZE: page * QUEUE_SIZE]
     counts = {g: sum(i.group == g for i in items) for g in ("clear", "flagged", "restricted")}
@@ -59,25 +81,10 @@ def review_queue() -> str:
 @requires(Permission.REVIEW)
 def review_queue_xlsx() -> Response:
     """The queue view of the page (same filters) as a workbook."""
-    import tempfile
-    from pathlib import Path
-
-    from flask import send_file
-
     from lantai.open_review.export import queue_xlsx
 
-    web = state()
-    filters = parse_search_params(request.args, web.settings.search, public=False).filters
-    items = queue(web.backend, web.review, web.rules, _review_date(), filters=filters,
-                  flag=request.args.get("flag") or None)
-    with tempfile.TemporaryDirectory() as folder:
-        path = queue_xlsx(items, Path(folder) / "queue.xlsx")
-        data = path.read_bytes()
-    from io import BytesIO
-
-    return send_file(BytesIO(data), as_attachment=True, download_name="审核队列.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument."
-                              "spreadsheetml.sheet")
+    items = _queue_items()
+    return _workbook(lambda path: queue_xlsx(items, path), lambda _: "审核队列.xlsx")
 
 
 @bp.get("/staff/review/record/<path:code>")
@@ -86,7 +93,8 @@ def review_record(code: str) -> str:
     web = state()
     record = web.backend.get(code, public=False)
     found = assess(record, web.rules, _review_date())
-    extra = coreview_findings(web.review.coreviews().get(record.archival_code), web.rules)
+    extra = coreview_findings(web.review.coreviews(record.archival_code).get(
+        record.archival_code), web.rules)
     assessment = Assessment(found.archival_code, found.review_date, found.open_on,
                             found.findings + extra)
     dismissed = web.review.dismissed(record.archival_code)
@@ -109,7 +117,7 @@ def review_record(code: str) -> str:
         boxes=boxes, iiif_base=iiif_base(record.archival_code) if view else "",
         image_url=image_url, statuses=list(OpenStatus),
         latest=web.review.latest(record.archival_code),
-        verified=record.archival_code in web.review.verified(),
+        verified=web.review.is_verified(record.archival_code),
         is_admin=current_staff().role is Role.ADMIN,  # type: ignore[union-attr]
         image_link=lambda n: with_args(url_for("review.review_record",
                                                code=record.archival_code),
@@ -188,12 +196,6 @@ def decide() -> Any:
 @requires(Permission.REVIEW)
 def coreview_export() -> Response:
     """Send the selected records to the co-reviewing unit: the workbook to download."""
-    import tempfile
-    from io import BytesIO
-    from pathlib import Path
-
-    from flask import send_file
-
     from lantai.open_review.coreview import export_batch
 
     web = state()
@@ -209,25 +211,17 @@ def coreview_export() -> Response:
         proposed = OpenStatus.parse(request.form.get("status", "") or "开放")
     except ValueError as exc:
         raise BadQueryError(str(exc), "status") from None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "coreview.xlsx"
-        batch = export_batch(web.backend, web.review, web.rules, codes, unit=unit,
-                             proposed=proposed, reviewer=user.name, out=path,
-                             review_date=_review_date())
-        data = path.read_bytes()
-    return send_file(BytesIO(data), as_attachment=True,
-                     download_name=f"会同审核-{unit}-{batch}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument."
-                              "spreadsheetml.sheet")
+    return _workbook(
+        lambda path: export_batch(web.backend, web.review, web.rules, codes, unit=unit,
+                                  proposed=proposed, reviewer=user.name, out=path,
+                                  review_date=_review_date()),
+        lambda batch: f"会同审核-{unit}-{batch}.xlsx")
 
 
 @bp.post("/staff/review/coreview-import")
 @requires(Permission.REVIEW)
 def coreview_import() -> str:
     """Import the unit's filled-in workbook; a workbook with bad rows is refused whole."""
-    import tempfile
-    from pathlib import Path
-
     from lantai.open_review.coreview import import_opinions
 
     upload = request.files.get("workbook")

@@ -266,3 +266,13 @@ def test_a_theme_page_offers_facets_without_a_search(
     narrowed = client.get(f"/collections/{THEME}?decade=1990").get_data(as_text=True)
     assert "共 1 条结果" in narrowed and "关于学习东北抗日联军英雄事迹的通知" in narrowed
     assert "楊靖宇部作戰報告" not in narrowed
+
+
+def test_theme_facets_read_in_english(
+        setup: tuple[Settings, EmbeddedBackend, CollectionStore]) -> None:
+    settings, backend, store = setup
+    store.accept(THEME, CODES, "zhou")
+    store.publish(THEME, ("导言", "Intro"), "zhou")
+    page = create_app(settings, backend).test_client().get(
+        f"/collections/{THEME}?lang=en").get_data(as_text=True)
+    assert ">1930s</a>" in page and "年代" not in page and "Decade:" in page

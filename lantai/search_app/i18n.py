@@ -146,6 +146,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "download_xlsx": ("下载本视图（XLSX）", "Download this view (XLSX)"),
     "queue_empty": ("没有待审档案。", "Nothing is waiting for review."),
     "select": ("选择", "Select"),
+    "code": ("档号", "Reference code"),
+    "title_field": ("题名", "Title"),
     "group": ("类别", "Group"),
     "group_clear": ("明确", "clear"),
     "group_flagged": ("需查看", "flagged"),

@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 SET_DIR = HERE.parent
 REPO_ROOT = HERE.parents[3]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "data" / "corpus" / "ecpo_jingbao" / "corpus.jsonl"
-KINDS = {"entity", "topic", "paraphrase", "question"}
+KINDS = {"entity", "topic", "paraphrase", "question", "theme", "date"}
+SPLITS = {"tune", "test"}
 SCRIPTS = {"simplified", "traditional"}
 GRADES = {1, 2, 3}
 
@@ -58,6 +59,8 @@ def check_queries(path: Path, problems: list[str]) -> set[str]:
                 problems.append(f"{where}: empty query text")
             if q["kind"] not in KINDS:
                 problems.append(f"{where}: kind {q['kind']!r} not in {sorted(KINDS)}")
+            if q.get("split", "tune") not in SPLITS:
+                problems.append(f"{where}: split {q['split']!r} not in {sorted(SPLITS)}")
             if q["script"] not in SCRIPTS:
                 problems.append(f"{where}: script {q['script']!r} not in {sorted(SCRIPTS)}")
             ids.append(q["id"])

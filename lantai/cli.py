@@ -721,11 +721,14 @@ def collections_build_cmd(obj: _Context, slug: str, themes_dir: Path | None, siz
 @click.option("--from", "date_from", help="earliest date (1937, 1937-07-07, 民国二十六年)")
 @click.option("--to", "date_to", help="latest date")
 @click.option("--staff", is_flag=True, help="include records that are not 开放 (staff use)")
+@click.option("--exact", is_flag=True,
+              help="search only the words typed: no period words from the thesaurus, no "
+                   "feedback words")
 @click.pass_obj
 def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, page: str,
                sort: str, mode: str, fonds: tuple[str, ...], category: tuple[str, ...],
                year: tuple[str, ...], date_from: str | None, date_to: str | None,
-               staff: bool) -> None:
+               staff: bool, exact: bool) -> None:
     """Search the index: words, "phrases", -exclude, 题名:…, 全宗:…, 1937..1945."""
     from lantai.search.backends import create_backend
     from lantai.search.request import parse_search_params
@@ -734,7 +737,7 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, 
     params: dict[str, Any] = {
         "q": " ".join(query), "size": size, "page": page, "sort": sort, "mode": mode,
         "fonds": list(fonds), "category": list(category), "year": list(year),
-        "from": date_from, "to": date_to}
+        "from": date_from, "to": date_to, "expand": "0" if exact else None}
     request = parse_search_params({k: v for k, v in params.items() if v is not None},
                                   settings.search, public=not staff)
     _require_index(settings)
@@ -747,6 +750,9 @@ def search_cmd(obj: _Context, query: tuple[str, ...], as_json: bool, size: str, 
         return
     note = (f"（{result.exact_total} 条包含全部检索词，其余为部分匹配）" if result.relaxed else "")
     click.echo(f"{result.total} 条结果 / results ({result.took_ms:.0f} ms){note}")
+    for expansion in result.plan.expansions:
+        click.echo(f"  同时检索 / also searched: {expansion.word} → "
+                   f"{'、'.join(expansion.alternatives)}  (--exact: only the words typed)")
     first = (result.page - 1) * result.size + 1
     for n, hit in enumerate(result.hits, start=first):
         rec = hit.record

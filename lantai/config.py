@@ -53,6 +53,14 @@ class SearchSettings:
     question_lexical_weight: float = _setting(
         0.7, "weight of BM25 in weighted fusion for questions (OR-ranked queries)")
     candidates: int = _setting(100, "results taken from each list before fusion")
+    expansion: bool = _setting(
+        True, "also search the period words the thesaurus links to the query's words")
+    thesaurus: str = _setting("", "thesaurus TOML file (empty: the packaged one)")
+    feedback_docs: int = _setting(
+        3, "hybrid search: words of this many top records are searched again (pseudo-"
+        "relevance feedback, RM3-style; 0: off); not for questions")
+    feedback_terms: int = _setting(5, "feedback words taken from those records")
+    feedback_weight: float = _setting(0.2, "weight of the feedback list in the fusion")
 
 
 @dataclass(frozen=True)
@@ -308,15 +316,17 @@ def _validate(s: Settings) -> None:
     for name in ("title_weight", "body_weight", "meta_weight", "word_weight", "unigram_weight"):
         if getattr(s.search, name) < 0:
             raise ConfigError(f"setting 'search.{name}' must be ≥ 0")
-    for name in ("lexical_weight", "question_lexical_weight"):
+    for name in ("lexical_weight", "question_lexical_weight", "feedback_weight"):
         if not 0 <= getattr(s.search, name) <= 1:
             raise ConfigError(f"setting 'search.{name}' must be between 0 and 1")
     if s.search.fusion not in ("weighted", "rrf"):
         raise ConfigError(
             f"setting 'search.fusion' must be weighted or rrf, got {s.search.fusion!r}")
     for name in ("default_size", "max_size", "max_page", "snippet_chars", "and_max_terms",
-                 "candidates"):
+                 "candidates", "feedback_terms"):
         if getattr(s.search, name) < 1:
             raise ConfigError(f"setting 'search.{name}' must be ≥ 1")
+    if s.search.feedback_docs < 0:
+        raise ConfigError("setting 'search.feedback_docs' must be ≥ 0")
     if not 0 < s.server.port < 65536:
         raise ConfigError("setting 'server.port' must be between 1 and 65535")

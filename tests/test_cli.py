@@ -304,3 +304,15 @@ def test_review_queue_decide_and_verify_log(tmp_path: Path) -> None:
     conn.commit()
     code, out = run("review", "verify-log", data_dir=data)
     assert code == 6 and "entry 1 was changed" in out
+
+
+def test_search_says_what_period_words_it_added(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.csv"
+    catalog.write_text("档号,题名,开放标识\nA1-001-001-001,公共租界巡捕房报告,开放\n"
+                       "A1-001-001-002,警察局呈文,开放\n", encoding="utf-8")
+    assert run("index", str(catalog), data_dir=tmp_path / "d")[0] == 0
+    code, out = run("search", "警察", data_dir=tmp_path / "d")
+    assert code == 0 and "2 条结果" in out
+    assert "also searched: 警察 → 巡捕、巡警" in out
+    code, out = run("search", "警察", "--exact", data_dir=tmp_path / "d")
+    assert "1 条结果" in out and "also searched" not in out

@@ -82,3 +82,15 @@ def test_query_without_searchable_text_has_no_match_expression(raw: str) -> None
     plan = parse_query(raw, A)
     assert (plan.required, plan.excluded, plan.is_or) == ((), (), False)
     assert fts_expression(plan) == (None, None)
+
+
+def test_a_named_period_alone_is_a_topic_a_date_alone_a_span() -> None:
+    alone = parse_query("五四运动", A)
+    assert units(alone) == ["五四运动"] and alone.periods == ()
+    with_words = parse_query("北伐时期 工人", A)
+    assert units(with_words) == ["工人"]
+    assert [(p.start, p.end, p.named) for p in with_words.periods] == [(19260709, 19281229, True)]
+    date_only = parse_query("民国二十八年", A)
+    assert units(date_only) == [] and [p.named for p in date_only.periods] == [False]
+    assert date_only.with_undated() is not None
+    assert all(p.undated for p in date_only.with_undated().periods)  # type: ignore[union-attr]

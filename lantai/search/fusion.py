@@ -38,6 +38,16 @@ def _normalised(ranked: Sequence[tuple[str, float]]) -> dict[str, float]:
     return {key: (s - lo) / (hi - lo) for (key, _), s in zip(ranked, scores, strict=True)}
 
 
+def fuse_weighted(lists: Sequence[tuple[Sequence[tuple[str, float]], float]]
+                  ) -> list[tuple[str, float]]:
+    """``Σ weight · normalised score`` over any number of ``(ranked list, weight)``."""
+    combined: dict[str, float] = {}
+    for ranked, weight in lists:
+        for key, score in _normalised(ranked).items():
+            combined[key] = combined.get(key, 0.0) + weight * score
+    return sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def fuse(
     lexical: Sequence[tuple[str, float]],
     dense: Sequence[tuple[str, float]],
@@ -58,7 +68,5 @@ def fuse(
             for rank, (key, _) in enumerate(ranked, start=1):
                 combined[key] = combined.get(key, 0.0) + 1.0 / (rrf_k + rank)
     else:
-        for ranked, weight in ((lexical, lexical_weight), (dense, 1.0 - lexical_weight)):
-            for key, score in _normalised(ranked).items():
-                combined[key] = combined.get(key, 0.0) + weight * score
+        return fuse_weighted(((lexical, lexical_weight), (dense, 1.0 - lexical_weight)))
     return sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))

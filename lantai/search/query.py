@@ -18,6 +18,7 @@ sentence) is ranked OR-style instead of requiring every term. Backends compile a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from lantai.indexing.documents import ALL_FIELDS, Field
 from lantai.text.analysis import COMMON_CHARS, QUERY_STOP_CHARS, Analyzer
 from lantai.text.dates import find_periods
+from lantai.text.thesaurus import Expansion, Thesaurus
 
 _FIELD_ALIASES: dict[str, tuple[Field, ...]] = {
     "题名": (Field.TITLE,), "題名": (Field.TITLE,), "标题": (Field.TITLE,), "title": (Field.TITLE,),
@@ -60,10 +62,18 @@ class Clause:
     fields: tuple[Field, ...] = ALL_FIELDS
     text: str = ""  # what the user typed, for messages
     quoted: bool = False  # an explicit "phrase": never relaxed
+    #: Other unit sequences that satisfy the clause as well (period words from the
+    #: thesaurus): the clause matches ``units`` or any of these.
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def bigrams(self) -> tuple[str, ...]:
-        return tuple(self.units[i] + self.units[i + 1] for i in range(len(self.units) - 1))
+        return bigrams_of(self.units)
+
+    @property
+    def variants(self) -> tuple[tuple[str, ...], ...]:
+        """``units`` and every alternative: what a backend ORs together."""
+        return (self.units, *self.alternatives)
 
     @property
     def normalized(self) -> str:
@@ -81,6 +91,14 @@ class Period:
     start: int
     end: int
     clause: Clause
+    #: Records whose date is unknown qualify too (ranked after the dated ones: see
+    #: :meth:`QueryPlan.with_undated`).
+    undated: bool = False
+
+    @property
+    def named(self) -> bool:
+        """A named period (抗战, 五四运动), not a calendar date (1930年, 民国十九年)."""
+        return not any(c == "年" or c.isdigit() for c in self.clause.text)
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,8 @@ class QueryPlan:
     year_to: int | None = None
     periods: tuple[Period, ...] = ()
     highlight: tuple[str, ...] = ()  # normalised strings to mark in snippets
+    #: Period words searched besides the typed ones (see :func:`expand_plan`).
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def is_or(self) -> bool:
@@ -108,14 +128,57 @@ class QueryPlan:
     def has_text(self) -> bool:
         return bool(self.required or self.is_or)
 
+    def with_undated(self) -> QueryPlan | None:
+        """This plan letting records without a date through its periods, or None when it
+        names no period."""
+        if not self.periods or all(p.undated for p in self.periods):
+            return None
+        return dataclasses.replace(self, periods=tuple(
+            dataclasses.replace(p, undated=True) for p in self.periods))
+
     def relaxed(self, analyzer: Analyzer) -> QueryPlan | None:
         """The OR-style plan used when requiring every term found nothing."""
         if self.is_or or not self.required or any(c.quoted for c in self.required):
             return None
-        text = " ".join(c.normalized for c in self.required if c.fields == ALL_FIELDS)
+        text = " ".join("".join(v) for c in self.required if c.fields == ALL_FIELDS
+                        for v in c.variants)
         if not text:
             return None
         return _or_plan(self, text, analyzer)
+
+
+def bigrams_of(units: Sequence[str]) -> tuple[str, ...]:
+    """Adjacent pairs of units: how a run of several units is matched (as a phrase)."""
+    return tuple(units[i] + units[i + 1] for i in range(len(units) - 1))
+
+
+def expand_plan(plan: QueryPlan, thesaurus: Thesaurus, analyzer: Analyzer) -> QueryPlan | None:
+    """The plan with period words as alternatives of the words they stand for, or None when
+    the thesaurus knows none of them. Quoted phrases, exclusions and field-restricted words
+    are left alone (the user asked for exactly those), and so are OR-ranked plans: questions
+    are ranked by any overlap already, and the QA sets they are measured on (CMRC2018, DRCD)
+    must not move."""
+    expansions: list[Expansion] = []
+    if plan.is_or:
+        return None
+    required: list[Clause] = []
+    for clause in plan.required:
+        found_one = None
+        if clause.fields == ALL_FIELDS and not clause.quoted:
+            found_one = thesaurus.expand(clause.normalized)
+        if found_one is None:
+            required.append(clause)
+            continue
+        alternatives = tuple(
+            units for units in (tuple(u for r in analyzer.runs(a) for u in r)
+                                for a in found_one.alternatives) if units)
+        expansions.append(found_one)
+        required.append(dataclasses.replace(clause, alternatives=alternatives))
+    if not expansions:
+        return None
+    words = [a for e in expansions for a in e.alternatives]
+    return dataclasses.replace(plan, required=tuple(required), expansions=tuple(expansions),
+                               highlight=tuple(dict.fromkeys([*plan.highlight, *words])))
 
 
 def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> QueryPlan:
@@ -181,6 +244,13 @@ def parse_query(raw: str, analyzer: Analyzer, *, and_max_terms: int = 6) -> Quer
         highlight=tuple(dict.fromkeys([*highlight, *(p.clause.normalized for p in periods)])),
     )
     free = [c for c in plan.required if c.fields == ALL_FIELDS]
+    if not free and plan.periods and all(p.named for p in plan.periods):
+        # Only named periods (五四运动, 长征, 抗战): the historian names a topic, not a time
+        # span to browse; search its words (ranked, and expanded by the thesaurus) instead
+        # of listing whatever is dated then. With other words (北伐时期 工人) it stays a period.
+        clauses = [p.clause for p in plan.periods]
+        plan = dataclasses.replace(plan, required=(*clauses, *plan.required), periods=())
+        free = clauses
     if len(free) > and_max_terms or (len(free) > 1 and _QUESTION.search(raw)):
         return _or_plan(plan, " ".join(free_parts), analyzer)
     return plan
@@ -227,6 +297,11 @@ def _split_term(
 _QUESTION_WORDS = re.compile(
     "什么样|什么|甚么|哪一些|哪一个|哪一|哪个|哪些|哪里|哪儿|哪|谁|如何|为何|为什么|"
     "多少|几|是否|怎样|怎么样|怎么|吗|呢|请问")
+
+
+def or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:
+    """``base`` (filters, periods, exclusions, field clauses) ranking ``text`` OR-style."""
+    return _or_plan(base, text, analyzer)
 
 
 def _or_plan(base: QueryPlan, text: str, analyzer: Analyzer) -> QueryPlan:

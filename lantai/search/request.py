@@ -39,6 +39,9 @@ PARAMETERS: dict[str, str] = {
     "from": "earliest date: 1937, 1937-07, 1937-07-07 or 民国二十六年",
     "to": "latest date, as for from",
     "facets": "facets to count, comma-separated (default: fonds,decade,category,creator)",
+    "expand": "1 (default): also search the period words the thesaurus links to the query's "
+              "words (listed in also_searched) and, in hybrid mode, words of the best "
+              "records (feedback); 0: only the words typed",
     "retention": "保管期限 (staff only, repeatable)",
     "status": "开放标识 (staff only, repeatable)",
 }
@@ -94,8 +97,12 @@ def parse_search_params(params: Mapping[str, Any], search: SearchSettings, *,
         series=tuple(values("series")), file=tuple(values("file")),
         retention=tuple(values("retention")), open_status=tuple(statuses),
         date_from=date_from, date_to=date_to)
+    expand_text = (single("expand") or "1").lower()
+    if expand_text not in ("0", "1", "false", "true", "off", "on"):
+        raise BadQueryError("expand must be 0 or 1", "expand")
     return SearchRequest(query=query, filters=filters, sort=sort, page=page, size=size,
-                         facets=facets, mode=mode, public=public)
+                         facets=facets, mode=mode, public=public,
+                         expand=expand_text in ("1", "true", "on"))
 
 
 def parse_query_text(params: Mapping[str, Any]) -> str:

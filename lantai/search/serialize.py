@@ -36,6 +36,8 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
     return {
         "total": result.total, "page": result.page, "size": result.size,
         "relaxed": result.relaxed, "exact_total": result.exact_total,
+        "also_searched": [{"word": e.word, "equivalents": list(e.equivalents),
+                           "related": list(e.related)} for e in result.plan.expansions],
         "took_ms": round(result.took_ms, 1),
         "hits": [hit_to_dict(h) for h in result.hits],
         "facets": {name: [{"value": v.value, "label": v.label, "count": v.count}

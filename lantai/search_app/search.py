@@ -78,6 +78,12 @@ def search() -> str:
     decades = sorted(result.facets.get("decade", ()), key=lambda v: v.value)
     scripts = both_scripts(search_request.query) if not result.total and \
         search_request.query else None
+    # "also searched: 巡捕、巡警" — the period words the thesaurus added, and a link without
+    expansions = result.plan.expansions
+    exact_url = with_args(base, request.args, replace={"expand": "0", "page": None}) \
+        if expansions else None
+    expand_url = with_args(base, request.args, replace={"expand": None, "page": None}) \
+        if not search_request.expand else None
     kept = [(k, v) for k, v in request.args.items(multi=True)
             if k not in ("from", "to", "page")]
     return render_template("search.html", result=result, query=search_request.query,
@@ -85,5 +91,6 @@ def search() -> str:
                            facet_specs=FACETS, active=active, dates=dates, sorts=sorts,
                            sort=search_request.sort.value, decades=decades,
                            decade_max=max((v.count for v in decades), default=0), kept=kept,
-                           scripts=scripts, thumbs=thumbs,
+                           scripts=scripts, thumbs=thumbs, expansions=expansions,
+                           exact_url=exact_url, expand_url=expand_url,
                            field_labels=FIELD_LABELS_EN if english else FIELD_LABELS)

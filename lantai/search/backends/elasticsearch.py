@@ -89,7 +89,13 @@ from lantai.search.backends.base import (
     VectorHit,
 )
 from lantai.search.facets import FACETS, Filters, facet_values
-from lantai.search.query import OR_CANDIDATE_BUDGET, Clause, QueryPlan, choose_candidates
+from lantai.search.query import (
+    OR_CANDIDATE_BUDGET,
+    Clause,
+    QueryPlan,
+    bigrams_of,
+    choose_candidates,
+)
 from lantai.text.analysis import Analyzer
 
 if TYPE_CHECKING:
@@ -166,9 +172,15 @@ class QueryCompiler:
         return {"bool": {"filter": [selection], "should": [scoring]}}
 
     def clause(self, clause: Clause) -> dict[str, Any]:
-        """One unit: a term on ``*_uni``; several: the phrase of their bigrams on ``*_bi``."""
-        kind = "uni" if len(clause.units) == 1 else "bi"
-        tokens = clause.units if kind == "uni" else clause.bigrams
+        """One unit: a term on ``*_uni``; several: the phrase of their bigrams on ``*_bi``;
+        with alternatives (period words), any of them."""
+        if clause.alternatives:
+            return _any_of([self._units(units, clause) for units in clause.variants])
+        return self._units(clause.units, clause)
+
+    def _units(self, units: tuple[str, ...], clause: Clause) -> dict[str, Any]:
+        kind = "uni" if len(units) == 1 else "bi"
+        tokens = units if kind == "uni" else bigrams_of(units)
         text = " ".join(tokens)
         cols = [c for c in (column(f, kind) for f in clause.fields) if c]
         selection = None
@@ -220,8 +232,10 @@ class QueryCompiler:
         for period in plan.periods:
             overlap = {"bool": {"filter": [{"range": {"d1": {"gte": period.start}}},
                                            {"range": {"d0": {"lte": period.end}}}]}}
-            selected.append({"bool": {"should": [overlap, self.clause(period.clause)],
-                                      "minimum_should_match": 1}})
+            either = [overlap, self.clause(period.clause)]
+            if period.undated:
+                either.append({"bool": {"must_not": [{"exists": {"field": "d0"}}]}})
+            selected.append({"bool": {"should": either, "minimum_should_match": 1}})
         query: dict[str, Any] = {"filter": selected}
         if plan.excluded:
             query["must_not"] = [self.clause(c) for c in plan.excluded]
@@ -893,6 +907,13 @@ class ElasticsearchBackend(SearchBackend):
             fld, k = col.split("_")
             weights[col] = base[fld] * kind[k]
         return weights
+
+    def _term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        return self._document_frequencies(self._readable())(terms)
+
+    def _collection_size(self) -> int:
+        with self._errors():
+            return int(self._client.count(index=self._readable())["count"])
 
     def _document_frequencies(self, index: str) -> DocFreq:
         """Records of ``index`` holding each token in any stream, for OR-query planning.

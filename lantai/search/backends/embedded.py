@@ -60,7 +60,13 @@ from lantai.search.backends.base import (
     VectorHit,
 )
 from lantai.search.facets import FACETS, Filters, facet_values
-from lantai.search.query import OR_CANDIDATE_BUDGET, Clause, QueryPlan, choose_candidates
+from lantai.search.query import (
+    OR_CANDIDATE_BUDGET,
+    Clause,
+    QueryPlan,
+    bigrams_of,
+    choose_candidates,
+)
 from lantai.text.analysis import Analyzer
 
 if TYPE_CHECKING:
@@ -85,9 +91,15 @@ def _quote(token: str) -> str:
 
 
 def _clause_expr(clause: Clause) -> str:
-    kind = "uni" if len(clause.units) == 1 else "bi"
+    """A clause's units (or any of its alternatives) in its fields."""
+    exprs = [_units_expr(units, clause) for units in clause.variants]
+    return exprs[0] if len(exprs) == 1 else "(" + " OR ".join(exprs) + ")"
+
+
+def _units_expr(units: tuple[str, ...], clause: Clause) -> str:
+    kind = "uni" if len(units) == 1 else "bi"
     cols = " ".join(FIELD_COLUMNS[f][kind] for f in clause.fields)
-    tokens = clause.units if kind == "uni" else clause.bigrams
+    tokens = units if kind == "uni" else bigrams_of(units)
     return "{" + cols + "} : " + _quote(" ".join(tokens))
 
 
@@ -175,10 +187,7 @@ class EmbeddedBackend(SearchBackend):
         # The same restrictions as keyword search, applied before ranking: filters (with the
         # public gate), periods named in the query, and excluded terms.
         where, args = _filter_sql(request.filters)
-        for period in plan.periods:
-            where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
-                         "(SELECT rowid FROM fts WHERE fts MATCH ?))")
-            args.extend([period.start, period.end, _clause_expr(period.clause)])
+        _period_sql(plan, where, args)
         _, excluded = fts_expression(plan)
         if excluded:
             where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
@@ -555,6 +564,9 @@ class EmbeddedBackend(SearchBackend):
         return int(self._conn().execute(f"SELECT count(*) FROM records r{where_sql}",
                                         args).fetchone()[0])
 
+    def _term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        return self._document_frequencies(terms)
+
     def _document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """How many records hold each term (any column), cached; the cache is dropped when the
         index has grown or shrunk by more than a tenth, since it only steers query planning."""
@@ -593,10 +605,7 @@ class EmbeddedBackend(SearchBackend):
     def _search(self, request: SearchRequest, plan: QueryPlan) -> RawHits:
         where, args = _filter_sql(request.filters)
         match, excluded = fts_expression(plan, self._document_frequencies, OR_CANDIDATE_BUDGET)
-        for period in plan.periods:
-            where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
-                         "(SELECT rowid FROM fts WHERE fts MATCH ?))")
-            args.extend([period.start, period.end, _clause_expr(period.clause)])
+        _period_sql(plan, where, args)
         if excluded:
             where.append("r.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
             args.append(excluded)
@@ -709,6 +718,16 @@ def _add_tree_counts(conn: sqlite3.Connection, deltas: Counter[tuple[str, ...]])
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (archive, fonds, series, file, open_status) "
         "DO UPDATE SET n = n + excluded.n",
         [(*key, n) for key, n in deltas.items() if n])
+
+
+def _period_sql(plan: QueryPlan, where: list[str], args: list[Any]) -> None:
+    """A record qualifies for a period named in the query if its date overlaps it or its text
+    names it (or, for an ``undated`` period, if it has no date at all)."""
+    for period in plan.periods:
+        undated = " OR r.d0 IS NULL" if period.undated else ""
+        where.append("((r.d1 >= ? AND r.d0 <= ?) OR r.rowid IN "
+                     f"(SELECT rowid FROM fts WHERE fts MATCH ?){undated})")
+        args.extend([period.start, period.end, _clause_expr(period.clause)])
 
 
 def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:

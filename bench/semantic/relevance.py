@@ -35,13 +35,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import SHARED, MemoEmbedder  # noqa: E402
+from quality import SHARED, MemoEmbedder
 
-from lantai.config import Settings, load_settings  # noqa: E402
-from lantai.search.backends import create_backend  # noqa: E402
-from lantai.search.backends.base import SearchBackend, SearchMode, SearchRequest  # noqa: E402
-from lantai.search.embeddings import create_embedder  # noqa: E402
-from lantai.search.evaluation import (  # noqa: E402
+from lantai.config import Settings, load_settings
+from lantai.search.backends import create_backend
+from lantai.search.backends.base import SearchBackend, SearchMode, SearchRequest
+from lantai.search.embeddings import create_embedder
+from lantai.search.evaluation import (
     corpus_records,
     mrr_at,
     ndcg_at,
@@ -153,8 +153,8 @@ def cmd_eval(args: argparse.Namespace, base: Settings, embedder: MemoEmbedder) -
         label = " ".join(overrides) or "defaults"
         print(f"\n## {label}   ({len(queries)} queries, {seconds:.0f} s, "
               f"load {os.getloadavg()[0]:.1f})")
-        kinds = sorted({k for (_, _, k) in summary if k != "all"}) + ["all"]
-        splits = sorted({s for (_, s, _) in summary if s != "all"}) + ["all"]
+        kinds = [*sorted({k for (_, _, k) in summary if k != "all"}), "all"]
+        splits = [*sorted({s for (_, s, _) in summary if s != "all"}), "all"]
         for split in splits:
             print(f"{split:<6} " + " ".join(f"{k:>11}" for k in kinds))
             for mode in modes:
@@ -198,6 +198,37 @@ def cmd_pool(args: argparse.Namespace, base: Settings, embedder: MemoEmbedder) -
         embedder.save()
 
 
+def cmd_qa(args: argparse.Namespace, base: Settings, embedder: MemoEmbedder) -> None:
+    """Keyword (every query) and hybrid (a fixed sample) on the QA sets, per configuration:
+    what must not get worse while tuning for Jingbao."""
+    from quality import sample_queries
+
+    from lantai.search.evaluation import evaluate as run_eval
+
+    groups = [c.split() for c in args.config] if args.config else [[]]
+    with tempfile.TemporaryDirectory(prefix="lantai-qa-") as tmp:
+        for name in args.sets.split(","):
+            folder = SHARED / "retrieval" / name
+            corpus, queries, qrels = (folder / "corpus.jsonl", folder / "queries.jsonl",
+                                      folder / "qrels.tsv")
+            sample = sample_queries(queries, qrels, args.max_queries, Path(tmp))
+            for overrides in groups:
+                settings = with_overrides(base, overrides)
+                for mode, qfile in ((SearchMode.KEYWORD, queries), (SearchMode.HYBRID, sample)):
+                    if mode.value not in args.modes.split(","):
+                        continue
+                    local = dataclasses.replace(settings, embedding=dataclasses.replace(
+                        settings.embedding, enabled=mode is not SearchMode.KEYWORD))
+                    m = run_eval(local, corpus, qfile, qrels, Path(tmp) / "run.txt", mode=mode,
+                                 backend_factory=lambda s: create_backend(
+                                     s, embedder=embedder if s.embedding.enabled else None))
+                    embedder.save()
+                    print(f"{name:<9} {mode!s:<8} {' '.join(overrides) or 'defaults':<60} "
+                          f"nDCG@10 {m.ndcg10:.4f} MRR@10 {m.mrr10:.4f} R@100 "
+                          f"{m.recall100:.4f} ({m.queries} q, load {os.getloadavg()[0]:.1f})",
+                          flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path,
@@ -216,12 +247,18 @@ def main() -> None:
     po.add_argument("--depth", type=int, default=20)
     po.add_argument("--chars", type=int, default=80)
     po.add_argument("--config", action="append", help="settings of an extra hybrid run")
+    qa = sub.add_parser("qa")
+    qa.add_argument("--config", action="append", help="'section.name=value ...'")
+    qa.add_argument("--sets", default="cmrc2018,drcd")
+    qa.add_argument("--modes", default="keyword,hybrid")
+    qa.add_argument("--max-queries", type=int, default=1000,
+                    help="fixed sample for hybrid (keyword runs every query)")
     args = ap.parse_args()
     if not CORPUS.is_file():
         sys.exit("needs ../shared/data beside the repository")
     base = load_settings(environ={})
     embedder = MemoEmbedder(create_embedder("default"), args.cache)
-    {"eval": cmd_eval, "pool": cmd_pool}[args.cmd](args, base, embedder)
+    {"eval": cmd_eval, "pool": cmd_pool, "qa": cmd_qa}[args.cmd](args, base, embedder)
 
 
 if __name__ == "__main__":

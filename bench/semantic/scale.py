@@ -106,15 +106,17 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=5000, help="records per indexing batch")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--keep", type=Path, help="index directory to keep (default: temporary)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="search the index kept in --keep without building it again")
     args = ap.parse_args()
     ks = _keyword_scale()
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="lantai-semantic-scale-"))
     settings = load_settings(environ={}, overrides={"data_dir": data_dir})
     embedder = BulkEmbedder(create_embedder("default"), args.real_passages)
     backend = create_backend(settings, embedder=embedder)
-    records = list(ks.generate(args.records))
     started = time.perf_counter()
-    backend.upsert(records, batch_size=args.batch, workers=args.workers)
+    if not (args.reuse and args.keep):
+        backend.upsert(ks.generate(args.records), batch_size=args.batch, workers=args.workers)
     index_s = time.perf_counter() - started
     if hasattr(backend, "optimize"):
         backend.optimize()
@@ -141,10 +143,21 @@ def main() -> None:
 
     backend._knn = timed_knn  # type: ignore[method-assign]
     fonds = Filters(fonds=("J003",))
-    runs = [("keyword", SearchMode.KEYWORD, Filters()), ("semantic", SearchMode.SEMANTIC,
-            Filters()), ("hybrid", SearchMode.HYBRID, Filters()),
-            ("hybrid, fonds filter (1/24 of records)", SearchMode.HYBRID, fonds)]
-    for label, mode, filters in runs:
+    # Queries naming a period word of the thesaurus (every one expands), drawn from its groups
+    period_words = [g.terms[0] for g in backend.thesaurus.groups][::4][:len(queries) // 3]
+    shipped = settings.search
+    plain = dataclasses.replace(shipped, expansion=False, feedback_docs=0)
+    runs = [("keyword", SearchMode.KEYWORD, Filters(), queries, shipped),
+            ("semantic", SearchMode.SEMANTIC, Filters(), queries, shipped),
+            ("hybrid", SearchMode.HYBRID, Filters(), queries, shipped),
+            ("hybrid without period words and feedback", SearchMode.HYBRID, Filters(), queries,
+             plain),
+            ("hybrid, fonds filter (1/24 of records)", SearchMode.HYBRID, fonds, queries,
+             shipped),
+            ("hybrid, thesaurus words", SearchMode.HYBRID, Filters(), period_words, shipped),
+            ("keyword, thesaurus words", SearchMode.KEYWORD, Filters(), period_words, shipped)]
+    for label, mode, filters, queries, search_settings in runs:
+        backend.settings = dataclasses.replace(settings, search=search_settings)
         for q in queries[:20]:  # warm caches (page cache, allowed-key list)
             backend.search(SearchRequest(q, mode=mode, filters=filters))
         embedder.query_ms.clear()

@@ -5,7 +5,8 @@ annotator) into ``queries.jsonl`` and ``qrels.tsv``, assigning each new query it
 
 The split is chosen blind to the queries' text: within each annotator's file and kind, queries
 are ordered by the SHA-1 of their id and the first ``test-share`` of them (rounded up) go to
-``test``, the rest to ``tune`` (so merging files one at a time gives the same splits). Queries already in ``queries.jsonl`` keep their split (``tune`` if none).
+``test``, the rest to ``tune`` (so merging files one at a time gives the same splits).
+Queries already in ``queries.jsonl`` keep their split (``tune`` if none).
 Run ``check.py`` afterwards.
 """
 

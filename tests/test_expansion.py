@@ -134,11 +134,23 @@ def test_packaged_thesaurus_loads_and_cites_its_sources() -> None:
     assert thesaurus.lookup("警察") is not None
 
 
-def test_hybrid_search_uses_the_period_words(expanding: SearchBackend) -> None:
-    if not expanding.supports_vectors():
-        pytest.skip("this backend was opened without an embedder")
-    result = expanding.search(SearchRequest("警察", mode=SearchMode.HYBRID))
-    assert {"A-1", "A-2", "A-4"} <= set(ids(result))
+def test_hybrid_search_uses_and_shows_the_period_words(settings) -> None:  # type: ignore[no-untyped-def]
+    from lantai.search.backends.embedded import EmbeddedBackend
+    from lantai.search.embeddings import create_embedder
+
+    backend = EmbeddedBackend(settings, embedder=create_embedder("fake:64"))
+    try:
+        backend.upsert([record("A-1", "巡捕房报告", "公共租界巡捕拘获窃贼二名。"),
+                        record("A-2", "警察局呈文", "警察局查获烟土。")])
+        result = backend.search(SearchRequest("警察", mode=SearchMode.HYBRID))
+        assert [e.word for e in result.plan.expansions] == ["警察"]
+        titles = {h.record_id: h.title.html() for h in result.hits}
+        assert "<mark>巡捕</mark>" in titles["A-1"]  # marked although the query said 警察
+        exact = backend.search(SearchRequest("警察", mode=SearchMode.HYBRID, expand=False))
+        assert exact.plan.expansions == ()
+        assert "<mark>" not in {h.record_id: h.title.html() for h in exact.hits}["A-1"]
+    finally:
+        backend.close()
 
 
 def test_feedback_words_characterise_the_top_records() -> None:

@@ -103,10 +103,7 @@ def index_cmd(obj: _Context, catalog: Path, text_dir: Path | None, mapping_file:
     rejected = len({i.row for i in report.errors})
     click.echo(f"{report.file}: {report.rows} rows, {outcome.index.indexed} indexed, "
                f"{rejected} rejected, {len(report.warnings)} warning(s)")
-    for issue in report.issues[:15]:
-        click.echo(f"  {issue.severity}: {issue}")
-    if len(report.issues) > 15:
-        click.echo(f"  … {len(report.issues) - 15} more")
+    _echo_first([f"  {issue.severity}: {issue}" for issue in report.issues])
     for code, reason in outcome.index.failed[:15]:
         click.echo(f"  failed: {code}: {reason}")
     if outcome.report_path:
@@ -149,10 +146,8 @@ def images_build_cmd(obj: _Context, ocr_dir: Path | None, scans: Path | None,
                                   progress=lambda _: bar.update())
     click.echo(f"{report.records} records with page images: {report.pages_written} pages "
                f"written, {report.pages_unchanged} unchanged, {len(report.failures)} failed")
-    for failure in report.failures[:15]:
-        click.echo(f"  failed: {failure['record']}: {failure['item']}: {failure['reason']}")
-    if len(report.failures) > 15:
-        click.echo(f"  … {len(report.failures) - 15} more")
+    _echo_first([f"  failed: {f['record']}: {f['item']}: {f['reason']}"
+                 for f in report.failures])
     click.echo(f"report: {store.root / REPORT_FILE}")
 
 
@@ -829,6 +824,14 @@ def labels_import_cmd(obj: _Context, file: Path, facet: str) -> None:
 
 def _ansi(segments: tuple[tuple[str, bool], ...]) -> str:
     return "".join(click.style(t, bold=True, fg="red") if hit else t for t, hit in segments)
+
+
+def _echo_first(lines: list[str], limit: int = 15) -> None:
+    """The first ``limit`` lines of a report, then how many more there are."""
+    for line in lines[:limit]:
+        click.echo(line)
+    if len(lines) > limit:
+        click.echo(f"  … {len(lines) - limit} more")
 
 
 def _require_index(settings: Settings) -> None:

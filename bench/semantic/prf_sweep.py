@@ -43,16 +43,8 @@ from lantai.search.backends.base import (
 )
 from lantai.search.embeddings import create_embedder
 from lantai.search.evaluation import ndcg_at
-from lantai.search.fusion import _normalised, fuse
+from lantai.search.fusion import fuse, fuse_weighted
 from lantai.search.query import parse_query
-
-
-def fuse_n(lists: list[tuple[list[tuple[str, float]], float]]) -> list[str]:
-    combined: dict[str, float] = {}
-    for ranked, weight in lists:
-        for key, score in _normalised(ranked).items():
-            combined[key] = combined.get(key, 0.0) + weight * score
-    return [k for k, _ in sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def main() -> None:
@@ -101,8 +93,7 @@ def main() -> None:
         dense = [(h.record.archival_code, h.score) for h in dense_hits]
         w = limits.question_lexical_weight if plan.is_or else limits.lexical_weight
         base = fuse(lex, dense, lexical_weight=w)
-        record("shipped hybrid", q, [k for k, _ in base])
-        top_scores = dict(base[:20])
+        record("hybrid without feedback", q, [k for k, _ in base])
         hi = base[0][1] if base else 1.0
         query_words = set(analyzer.words_normalized(analyzer.normalize(q["text"])))
         for k in (3, 5, 10):
@@ -125,8 +116,9 @@ def main() -> None:
                 prf_list = [(h.record_id, h.score) for h in prf.hits]
                 for pw in (0.1, 0.2, 0.3):
                     record(f"rm3 k={k} m={m} w={pw}", q,
-                           fuse_n([(lex, w * (1 - pw)), (dense, (1 - w) * (1 - pw)),
-                                   (prf_list, pw)]))
+                           [c for c, _ in fuse_weighted(
+                               [(lex, w * (1 - pw)), (dense, (1 - w) * (1 - pw)),
+                                (prf_list, pw)])])
         for k in (3, 5, 10):
             vecs = [backend._record_vectors(code) for code, _ in base[:k]]
             vecs = [v.mean(axis=0) for v in vecs if v is not None and len(v)]
@@ -140,7 +132,6 @@ def main() -> None:
                           for h in backend._knn(gated, plan, q2, 100)]
                 record(f"rocchio k={k} b={beta}", q,
                        [c for c, _ in fuse(lex, dense2, lexical_weight=w)])
-        del top_scores
         # centrality: records similar to many other top records rank higher
         for top_n in (20, 40):
             head = base[:top_n]

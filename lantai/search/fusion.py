@@ -62,11 +62,10 @@ def fuse(
     except ValueError:
         raise ConfigError(
             f"setting 'search.fusion' must be weighted or rrf, got {method!r}") from None
-    combined: dict[str, float] = {}
-    if chosen is FusionMethod.RRF:
-        for ranked in (lexical, dense):
-            for rank, (key, _) in enumerate(ranked, start=1):
-                combined[key] = combined.get(key, 0.0) + 1.0 / (rrf_k + rank)
-    else:
+    if chosen is FusionMethod.WEIGHTED:
         return fuse_weighted(((lexical, lexical_weight), (dense, 1.0 - lexical_weight)))
+    combined: dict[str, float] = {}
+    for ranked in (lexical, dense):
+        for rank, (key, _) in enumerate(ranked, start=1):
+            combined[key] = combined.get(key, 0.0) + 1.0 / (rrf_k + rank)
     return sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -438,7 +438,7 @@ class SearchBackend(ABC):
         # the typed words → also their period words → also records without a date (when the
         # query names a period) → only some of the words (keyword mode).
         tiers: list[QueryPlan] = [plan]
-        if expanded is not None and not plan.is_or:
+        if expanded is not None:
             tiers.append(expanded)
         undated = tiers[-1].with_undated()
         if undated is not None:
@@ -475,7 +475,7 @@ class SearchBackend(ABC):
             before = tier
             before_raw = RawHits(total=total, scored=[(r, s) for r, s, _ in scored],
                                  facets=facets_raw)
-        marking = expanded if expanded is not None and not plan.is_or else plan
+        marking = expanded or plan
         hits = tuple(self._hit(record, score, marking if used is not loose else used,
                                request, partial=used is loose)
                      for record, score, used in scored)
@@ -494,11 +494,15 @@ class SearchBackend(ABC):
             self._thesaurus = load_thesaurus(self.settings.search.thesaurus, self.analyzer)
         return self._thesaurus
 
+    @staticmethod
+    def _widens(request: SearchRequest) -> bool:
+        """Whether words the user did not type may join the search (period words, feedback):
+        not with ``expand=False``, and not when the order is not by relevance."""
+        return request.expand and request.sort is SortOrder.RELEVANCE
+
     def _expanded(self, request: SearchRequest, plan: QueryPlan) -> QueryPlan | None:
         """``plan`` with the thesaurus's period words, when expansion is on and any apply."""
-        if not (request.expand and self.settings.search.expansion and plan.has_text):
-            return None
-        if request.sort is not SortOrder.RELEVANCE:
+        if not (self._widens(request) and self.settings.search.expansion and plan.has_text):
             return None
         return expand_plan(plan, self.thesaurus, self.analyzer)
 
@@ -585,9 +589,8 @@ class SearchBackend(ABC):
         vector = self.embedder.embed_query(fold_for_embedding(text))
         depth = max(limits.candidates, page_end)
         dense = self._knn(request, plan.with_undated() or plan, vector, depth)
-        if plan.periods:  # records without a date after those the period selects
-            dense = ([h for h in dense if h.record.date_start is not None]
-                     + [h for h in dense if h.record.date_start is None])
+        if plan.periods:  # records without a date after those the period selects (stable)
+            dense.sort(key=lambda h: h.record.date_start is None)
         by_code: dict[str, Record] = {h.record.archival_code: h.record for h in dense}
         passages = {h.record.archival_code: h for h in dense}
         facets_raw: dict[str, list[tuple[str, int]]] = {}
@@ -639,7 +642,7 @@ class SearchBackend(ABC):
         limits = self.settings.search
         free = [c for c in plan.required if c.fields == ALL_FIELDS and not c.quoted]
         if (limits.feedback_docs < 1 or plan.is_or or not free or not ranked
-                or not request.expand or request.sort is not SortOrder.RELEVANCE):
+                or not self._widens(request)):
             return []
         top = [(records[code], score) for code, score in ranked[:limits.feedback_docs]]
         query_words = {c.normalized for c in free}

@@ -227,3 +227,24 @@ def test_search_page_and_api_say_what_was_also_searched(settings) -> None:  # ty
         data["also_searched"]
     assert client.get("/api/v1/search?q=警察&expand=maybe").status_code == 400
     backend.close()
+
+
+def test_period_words_and_feedback_never_bring_back_unopened_records(settings) -> None:  # type: ignore[no-untyped-def]
+    from lantai.catalog.model import OpenStatus
+    from lantai.search.backends.embedded import EmbeddedBackend
+    from lantai.search.embeddings import create_embedder
+
+    backend = EmbeddedBackend(settings, embedder=create_embedder("fake:64"))
+    try:
+        backend.upsert([
+            record("O-1", "警察局呈文", "警察局查获烟土，伪维持会委员被捕。"),
+            record("S-1", "巡捕房密报", "巡捕查获烟土，伪维持会委员被捕。",
+                   open_status=OpenStatus.CONTROLLED),
+        ])
+        for mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
+            result = backend.search(SearchRequest("警察", mode=mode, facets=("decade",)))
+            assert "S-1" not in ids(result) and result.total == 1, mode
+        staff = backend.search(SearchRequest("警察", mode=SearchMode.KEYWORD, public=False))
+        assert set(ids(staff)) == {"O-1", "S-1"}  # the same search does find it for staff
+    finally:
+        backend.close()
